@@ -1,0 +1,172 @@
+//! Command line and environment. Every option can also be set as `GUESTPASS_<NAME>`.
+
+use std::{fmt, net::SocketAddr, path::PathBuf, time::Duration};
+
+use clap::Parser;
+
+/// The server's configuration.
+#[derive(Parser, Clone)]
+#[command(
+    name = "guestpass-server",
+    version,
+    about = "Anonymous sign-in a user can keep: an App Services-compatible auth server"
+)]
+pub struct Config {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, env = "GUESTPASS_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+
+    /// SQLite database file; created and migrated on first start. The signing key is kept
+    /// beside it (`<data>.signing-key`) unless GUESTPASS_SIGNING_KEY is set.
+    #[arg(long, env = "GUESTPASS_DATA", default_value = "./guestpass.db")]
+    pub data: PathBuf,
+
+    /// The client app id that pages pass to `new App({ id })`.
+    #[arg(long, env = "GUESTPASS_APP_ID", default_value = "guestpass-demo")]
+    pub app_id: String,
+
+    /// Lifetime of access tokens, e.g. 30m, 2s, 1h, 1d.
+    #[arg(long, env = "GUESTPASS_ACCESS_TOKEN_TTL", default_value = "30m", value_parser = parse_duration)]
+    pub access_token_ttl: Duration,
+
+    /// Directory served as static files at `/` (the demo blog reader).
+    #[arg(long, env = "GUESTPASS_WWW")]
+    pub www: Option<PathBuf>,
+
+    /// The SDK package (wasm-pack output) served at `/pkg/`. Default: `pkg` beside `--www`.
+    #[arg(long, env = "GUESTPASS_PKG")]
+    pub pkg: Option<PathBuf>,
+
+    /// Public origin of this server, returned by the location route (default: from the Host header).
+    #[arg(long, env = "GUESTPASS_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// HMAC key for access tokens, at least 32 bytes. Default: generated on first start and kept
+    /// beside the data file.
+    #[arg(
+        long = "signing-key",
+        env = "GUESTPASS_SIGNING_KEY",
+        hide_env_values = true,
+        hide = true
+    )]
+    pub signing_key: Option<Secret>,
+}
+
+impl Config {
+    /// A configuration for tests and embedding: defaults everywhere but the data file.
+    pub fn for_data(data: impl Into<PathBuf>) -> Self {
+        let mut config = Config::parse_from(["guestpass-server"]);
+        config.data = data.into();
+        config
+    }
+
+    /// Where the generated signing key lives.
+    pub fn signing_key_path(&self) -> PathBuf {
+        let mut name = self
+            .data
+            .file_name()
+            .map(|n| n.to_os_string())
+            .unwrap_or_default();
+        name.push(".signing-key");
+        self.data.with_file_name(name)
+    }
+
+    /// The directory served at `/pkg/`.
+    pub fn pkg_dir(&self) -> Option<PathBuf> {
+        self.pkg.clone().or_else(|| {
+            let www = self.www.as_ref()?;
+            let parent = www.canonicalize().ok()?.parent()?.to_path_buf();
+            Some(parent.join("pkg"))
+        })
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            .field("data", &self.data)
+            .field("app_id", &self.app_id)
+            .field("access_token_ttl", &self.access_token_ttl)
+            .field("www", &self.www)
+            .field("pkg", &self.pkg)
+            .field("public_url", &self.public_url)
+            .field(
+                "signing_key",
+                &self.signing_key.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+/// A secret string that never shows in `Debug` output or logs.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(s: &str) -> Self {
+        Secret(s.to_owned())
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_owned()))
+    }
+}
+
+/// Durations like `30m`, `2s`, `12h`, `90d` (humantime's syntax).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let d = humantime::parse_duration(s.trim())
+        .map_err(|e| format!("{e} (use e.g. 30s, 30m, 12h, 90d)"))?;
+    if d.is_zero() {
+        return Err("a duration must be longer than zero".into());
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_accept_seconds_minutes_hours_days() {
+        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
+        assert_eq!(parse_duration("30m"), Ok(Duration::from_secs(1800)));
+        assert_eq!(parse_duration("12h"), Ok(Duration::from_secs(43200)));
+        assert_eq!(parse_duration("90d"), Ok(Duration::from_secs(90 * 86400)));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("0s").is_err());
+    }
+
+    #[test]
+    fn debug_output_hides_the_signing_key() {
+        let mut config = Config::for_data("x.db");
+        config.signing_key = Some(Secret("super-secret-signing-key-0123456789".into()));
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("super-secret"), "{shown}");
+        assert!(shown.contains("<redacted>"));
+    }
+
+    #[test]
+    fn signing_key_lives_beside_the_data_file() {
+        let config = Config::for_data("/var/lib/guestpass/app.db");
+        assert_eq!(
+            config.signing_key_path(),
+            PathBuf::from("/var/lib/guestpass/app.db.signing-key")
+        );
+    }
+}

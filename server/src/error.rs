@@ -1,0 +1,153 @@
+//! The one error shape every route answers with: `{error, error_code, link}` and
+//! `Content-Type: application/json` exactly (PROTOCOL.md §6.1).
+
+use std::borrow::Cow;
+
+use axum::{
+    http::StatusCode,
+    response::{IntoResponse, Response},
+    Json,
+};
+use serde::Serialize;
+
+/// An error answered to a client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: Cow<'static, str>,
+}
+
+impl ApiError {
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn bad_request(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "BadRequest", message)
+    }
+
+    /// The only answer that tells a client a refresh may help: 401 `InvalidSession`.
+    pub fn invalid_session(message: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "InvalidSession", message)
+    }
+
+    pub fn missing_auth() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "MissingAuthReq",
+            "must authenticate first",
+        )
+    }
+
+    pub fn app_not_found(app_id: &str) -> Self {
+        // Keep the client's text out of our message if it is not a plausible id.
+        let shown: String = app_id
+            .chars()
+            .take(64)
+            .filter(|c| c.is_ascii_graphic())
+            .collect();
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "AppNotFound",
+            format!("cannot find app using Client App ID '{shown}'"),
+        )
+    }
+
+    pub fn provider_not_found(provider: &str) -> Self {
+        let shown: String = provider
+            .chars()
+            .take(64)
+            .filter(|c| c.is_ascii_graphic())
+            .collect();
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "AuthProviderNotFound",
+            format!("authentication via '{shown}' is not enabled on this server"),
+        )
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "NotFound", "no such route")
+    }
+
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "MethodNotAllowed",
+            "method not allowed on this route",
+        )
+    }
+
+    pub fn body_too_large(limit: usize) -> Self {
+        Self::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "ReadSizeLimitExceeded",
+            format!("request body larger than {limit} bytes"),
+        )
+    }
+
+    pub fn unsupported_media_type() -> Self {
+        Self::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "UnsupportedMediaType",
+            "request body must be sent with Content-Type: application/json",
+        )
+    }
+
+    /// A fault of ours. The cause is logged here; the client only learns that it happened.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "InternalServerError",
+            "internal server error",
+        )
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    error_code: &'a str,
+    link: &'a str,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: &self.message,
+            error_code: self.code,
+            link: "",
+        };
+        (self.status, Json(body)).into_response()
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for ApiError {}
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        ApiError::internal(e)
+    }
+}

@@ -1,0 +1,13 @@
+//! guestpass-server: a self-hostable auth service that speaks the MongoDB App Services client
+//! auth protocol (`/api/client/v2.0/...`), so the guestpass SDK and the official `realm-web`
+//! package both have a backend. See `docs/wire.md` for the routes and the decisions behind them.
+
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod ids;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod store;
+pub mod tokens;

@@ -1,0 +1,78 @@
+//! The HTTP surface: the client API under `/api/client/v2.0`, and the static demo and SDK.
+
+mod app;
+mod login;
+mod session;
+
+use std::time::Duration;
+
+use axum::{
+    http::{header, HeaderValue, Method},
+    response::{IntoResponse, Response},
+    Router,
+};
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    cors::{AllowOrigin, CorsLayer},
+    services::{ServeDir, ServeFile},
+    set_header::SetResponseHeaderLayer,
+    trace::TraceLayer,
+};
+
+use crate::{error::ApiError, state::AppState};
+
+pub const API_PREFIX: &str = "/api/client/v2.0";
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(app::router())
+        .merge(login::router())
+        .merge(session::router())
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        .fallback(|| async { ApiError::not_found() })
+        // Token responses must never be cached (RFC 6749 §5.1).
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .with_state(state.clone());
+
+    let mut router = Router::new().nest(API_PREFIX, api);
+    if let Some(pkg) = state.config.pkg_dir() {
+        router = router.nest_service("/pkg", ServeDir::new(pkg));
+    }
+    router = match &state.config.www {
+        Some(www) => router.fallback_service(
+            ServeDir::new(www).not_found_service(ServeFile::new(www.join("404.html"))),
+        ),
+        None => router.fallback(|| async { ApiError::not_found() }),
+    };
+
+    router
+        .layer(cors())
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| -> Response {
+                ApiError::internal("a handler panicked").into_response()
+            },
+        ))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Pages on any origin may call the API: tokens travel in `Authorization`, never in cookies,
+/// so there are no ambient credentials for another origin to ride on.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::mirror_request())
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT])
+        .expose_headers([header::RETRY_AFTER])
+        .max_age(Duration::from_secs(600))
+}

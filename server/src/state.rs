@@ -1,0 +1,79 @@
+//! What every handler shares: the configuration, the store, the token issuer.
+
+use std::sync::{Arc, RwLock};
+
+use crate::{
+    config::Config,
+    error::ApiError,
+    store::{ProviderRecord, Store, StoreResult},
+    tokens::AccessTokens,
+};
+
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub config: Config,
+    pub store: Arc<dyn Store>,
+    pub tokens: AccessTokens,
+    /// The providers' switches, read on every login; written through to the store.
+    providers: RwLock<Vec<ProviderRecord>>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(config: Config, store: Arc<dyn Store>, tokens: AccessTokens) -> StoreResult<Self> {
+        let providers = RwLock::new(store.providers()?);
+        Ok(AppState(Arc::new(Inner {
+            config,
+            store,
+            tokens,
+            providers,
+        })))
+    }
+
+    /// Runs a store call on the blocking pool, so SQLite's fsyncs never stall the async workers.
+    pub async fn store<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Store) -> StoreResult<T> + Send + 'static,
+    {
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::from)
+    }
+
+    pub fn provider_enabled(&self, provider_type: &str) -> bool {
+        self.providers
+            .read()
+            .map(|list| {
+                list.iter()
+                    .any(|p| p.provider_type == provider_type && p.enabled)
+            })
+            .unwrap_or(false)
+    }
+
+    pub fn enabled_providers(&self) -> Vec<ProviderRecord> {
+        self.providers
+            .read()
+            .map(|list| list.iter().filter(|p| p.enabled).cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Checks the app id of an app-scoped route.
+    pub fn check_app(&self, app_id: &str) -> Result<(), ApiError> {
+        if app_id == self.config.app_id {
+            Ok(())
+        } else {
+            Err(ApiError::app_not_found(app_id))
+        }
+    }
+}

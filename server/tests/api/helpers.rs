@@ -1,0 +1,191 @@
+use std::{path::PathBuf, time::Duration};
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
+use guestpass_server::{config::Config, startup::Application};
+use reqwest::{Method, Response, StatusCode};
+use serde_json::Value;
+
+pub const APP_ID: &str = "test-app";
+
+pub struct TestApp {
+    pub base: String,
+    pub data: PathBuf,
+    pub client: reqwest::Client,
+    _dir: tempfile::TempDir,
+    server: tokio::task::JoinHandle<()>,
+}
+
+/// A server with the default configuration.
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// A server with a configuration adjusted by `adjust`.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("guestpass.db");
+    let server = start(&data, adjust).await;
+    TestApp {
+        base: server.0,
+        data,
+        client: reqwest::Client::new(),
+        _dir: dir,
+        server: server.1,
+    }
+}
+
+async fn start(
+    data: &std::path::Path,
+    adjust: impl FnOnce(&mut Config),
+) -> (String, tokio::task::JoinHandle<()>) {
+    let mut config = Config::for_data(data);
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.app_id = APP_ID.into();
+    adjust(&mut config);
+    let app = Application::build(config).await.expect("server starts");
+    let base = format!("http://{}", app.local_addr());
+    let handle = tokio::spawn(async move {
+        app.run_until_stopped().await.expect("server runs");
+    });
+    (base, handle)
+}
+
+/// A logged-in anonymous user as the client sees it.
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub user_id: String,
+    pub access_token: String,
+    pub refresh_token: String,
+    pub device_id: String,
+    pub body: Value,
+}
+
+impl TestApp {
+    /// Stops this server and starts another on the same data file (and so the same key).
+    pub async fn restart(&mut self) {
+        self.server.abort();
+        let _ = (&mut self.server).await;
+        let (base, handle) = start(&self.data, |_| {}).await;
+        self.base = base;
+        self.server = handle;
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/api/client/v2.0{path}", self.base)
+    }
+
+    pub fn app_url(&self, path: &str) -> String {
+        self.url(&format!("/app/{APP_ID}{path}"))
+    }
+
+    pub async fn send(&self, method: Method, url: &str, bearer: Option<&str>) -> Response {
+        let mut req = self.client.request(method, url);
+        if let Some(token) = bearer {
+            req = req.bearer_auth(token);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    pub async fn post_json(&self, url: &str, body: &str) -> Response {
+        self.client
+            .post(url)
+            .header("content-type", "application/json")
+            .body(body.to_owned())
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn anonymous_login(&self) -> Login {
+        let resp = self
+            .post_json(
+                &self.app_url("/auth/providers/anon-user/login"),
+                r#"{"options":{"device":{"sdkVersion":"test"}}}"#,
+            )
+            .await;
+        assert_eq!(resp.status(), StatusCode::OK);
+        let body: Value = resp.json().await.unwrap();
+        Login {
+            user_id: body["user_id"].as_str().unwrap().to_owned(),
+            access_token: body["access_token"].as_str().unwrap().to_owned(),
+            refresh_token: body["refresh_token"].as_str().unwrap().to_owned(),
+            device_id: body["device_id"].as_str().unwrap().to_owned(),
+            body,
+        }
+    }
+
+    pub async fn profile(&self, access_token: &str) -> Response {
+        self.send(Method::GET, &self.url("/auth/profile"), Some(access_token))
+            .await
+    }
+
+    pub async fn refresh(&self, refresh_token: &str) -> Response {
+        self.send(
+            Method::POST,
+            &self.url("/auth/session"),
+            Some(refresh_token),
+        )
+        .await
+    }
+
+    pub async fn logout(&self, refresh_token: &str) -> Response {
+        self.send(
+            Method::DELETE,
+            &self.url("/auth/session"),
+            Some(refresh_token),
+        )
+        .await
+    }
+
+    pub async fn delete_me(&self, access_token: &str) -> Response {
+        self.send(
+            Method::DELETE,
+            &self.url("/auth/delete"),
+            Some(access_token),
+        )
+        .await
+    }
+
+    /// Rows in `table`, read straight from the database file.
+    pub fn count(&self, table: &str) -> i64 {
+        let conn = rusqlite::Connection::open(&self.data).unwrap();
+        conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap()
+    }
+}
+
+/// Asserts the protocol's error shape and returns the body.
+pub async fn assert_error(resp: Response, status: u16, code: &str) -> Value {
+    assert_eq!(resp.status().as_u16(), status, "status");
+    let content_type = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(
+        content_type.as_deref(),
+        Some("application/json"),
+        "error content type"
+    );
+    let body: Value = resp.json().await.expect("JSON error body");
+    assert_eq!(body["error_code"], code, "{body}");
+    assert!(
+        body["error"].as_str().is_some_and(|e| !e.is_empty()),
+        "{body}"
+    );
+    assert!(body["link"].is_string(), "{body}");
+    body
+}
+
+/// The claims of a JWT, decoded without verifying it (as clients do).
+pub fn claims(jwt: &str) -> Value {
+    let payload = jwt.split('.').nth(1).expect("three parts");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}
+
+pub fn is_hex24(s: &str) -> bool {
+    s.len() == 24 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+pub async fn sleep(secs: f64) {
+    tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+}

@@ -1,0 +1,8 @@
+//! Integration tests: each test starts a real server on a free port with a fresh SQLite file
+//! and talks to it over HTTP.
+
+mod anonymous;
+mod bad_input;
+mod binary;
+mod helpers;
+mod session;
