@@ -41,14 +41,40 @@ pub struct Config {
     #[arg(long, env = "GUESTPASS_PUBLIC_URL")]
     pub public_url: Option<String>,
 
+    /// How email/password accounts are confirmed: `auto` (at registration) or `email` (a link
+    /// with `token` and `tokenId` is written to the outbox; pending accounts cannot log in).
+    #[arg(long, env = "GUESTPASS_USERPASS_CONFIRM", value_enum, default_value = "auto")]
+    pub userpass_confirm: ConfirmMode,
+
+    /// File the confirmation and reset mails are appended to, one JSON object per line.
+    /// Default: `<data>.outbox` beside the data file.
+    #[arg(long, env = "GUESTPASS_OUTBOX")]
+    pub outbox: Option<PathBuf>,
+
+    /// Base URL of the links in confirmation and reset mails; `token` and `tokenId` are appended.
+    /// Default: the public URL (or `http://<listen>`) + `/confirm` and `/reset`.
+    #[arg(long, env = "GUESTPASS_EMAIL_LINK_BASE")]
+    pub email_link_base: Option<String>,
+
+    /// How long confirmation and reset links stay valid.
+    #[arg(long, env = "GUESTPASS_USERPASS_TOKEN_TTL", default_value = "30m", value_parser = parse_duration)]
+    pub userpass_token_ttl: Duration,
+
+    /// HS256 secret that verifies `custom-token` logins (external JWTs), at least 32 bytes.
+    #[arg(long, env = "GUESTPASS_CUSTOM_JWT_SECRET", hide_env_values = true)]
+    pub custom_jwt_secret: Option<Secret>,
+
+    /// PEM file with the RS256 public key that verifies `custom-token` logins.
+    #[arg(long, env = "GUESTPASS_CUSTOM_JWT_PUBLIC_KEY")]
+    pub custom_jwt_public_key: Option<PathBuf>,
+
+    /// If set, external JWTs must carry this `aud`.
+    #[arg(long, env = "GUESTPASS_CUSTOM_JWT_AUDIENCE")]
+    pub custom_jwt_audience: Option<String>,
+
     /// HMAC key for access tokens, at least 32 bytes. Default: generated on first start and kept
     /// beside the data file.
-    #[arg(
-        long = "signing-key",
-        env = "GUESTPASS_SIGNING_KEY",
-        hide_env_values = true,
-        hide = true
-    )]
+    #[arg(long = "signing-key", env = "GUESTPASS_SIGNING_KEY", hide_env_values = true, hide = true)]
     pub signing_key: Option<Secret>,
 }
 
@@ -60,13 +86,18 @@ impl Config {
         config
     }
 
+    /// Where confirmation and reset mails are written.
+    pub fn outbox_path(&self) -> PathBuf {
+        self.outbox.clone().unwrap_or_else(|| {
+            let mut name = self.data.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+            name.push(".outbox");
+            self.data.with_file_name(name)
+        })
+    }
+
     /// Where the generated signing key lives.
     pub fn signing_key_path(&self) -> PathBuf {
-        let mut name = self
-            .data
-            .file_name()
-            .map(|n| n.to_os_string())
-            .unwrap_or_default();
+        let mut name = self.data.file_name().map(|n| n.to_os_string()).unwrap_or_default();
         name.push(".signing-key");
         self.data.with_file_name(name)
     }
@@ -91,12 +122,23 @@ impl fmt::Debug for Config {
             .field("www", &self.www)
             .field("pkg", &self.pkg)
             .field("public_url", &self.public_url)
-            .field(
-                "signing_key",
-                &self.signing_key.as_ref().map(|_| "<redacted>"),
-            )
+            .field("userpass_confirm", &self.userpass_confirm)
+            .field("outbox", &self.outbox)
+            .field("custom_jwt_secret", &self.custom_jwt_secret.as_ref().map(|_| "<redacted>"))
+            .field("custom_jwt_public_key", &self.custom_jwt_public_key)
+            .field("custom_jwt_audience", &self.custom_jwt_audience)
+            .field("signing_key", &self.signing_key.as_ref().map(|_| "<redacted>"))
             .finish()
     }
+}
+
+/// How new email/password accounts are confirmed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ConfirmMode {
+    /// Confirmed at registration.
+    Auto,
+    /// Pending until the link written to the outbox is followed.
+    Email,
 }
 
 /// A secret string that never shows in `Debug` output or logs.
@@ -130,8 +172,7 @@ impl std::str::FromStr for Secret {
 
 /// Durations like `30m`, `2s`, `12h`, `90d` (humantime's syntax).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let d = humantime::parse_duration(s.trim())
-        .map_err(|e| format!("{e} (use e.g. 30s, 30m, 12h, 90d)"))?;
+    let d = humantime::parse_duration(s.trim()).map_err(|e| format!("{e} (use e.g. 30s, 30m, 12h, 90d)"))?;
     if d.is_zero() {
         return Err("a duration must be longer than zero".into());
     }
@@ -164,9 +205,6 @@ mod tests {
     #[test]
     fn signing_key_lives_beside_the_data_file() {
         let config = Config::for_data("/var/lib/guestpass/app.db");
-        assert_eq!(
-            config.signing_key_path(),
-            PathBuf::from("/var/lib/guestpass/app.db.signing-key")
-        );
+        assert_eq!(config.signing_key_path(), PathBuf::from("/var/lib/guestpass/app.db.signing-key"));
     }
 }

@@ -19,16 +19,8 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(
-        status: StatusCode,
-        code: &'static str,
-        message: impl Into<Cow<'static, str>>,
-    ) -> Self {
-        ApiError {
-            status,
-            code,
-            message: message.into(),
-        }
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+        ApiError { status, code, message: message.into() }
     }
 
     pub fn bad_request(message: impl Into<Cow<'static, str>>) -> Self {
@@ -41,33 +33,17 @@ impl ApiError {
     }
 
     pub fn missing_auth() -> Self {
-        Self::new(
-            StatusCode::UNAUTHORIZED,
-            "MissingAuthReq",
-            "must authenticate first",
-        )
+        Self::new(StatusCode::UNAUTHORIZED, "MissingAuthReq", "must authenticate first")
     }
 
     pub fn app_not_found(app_id: &str) -> Self {
         // Keep the client's text out of our message if it is not a plausible id.
-        let shown: String = app_id
-            .chars()
-            .take(64)
-            .filter(|c| c.is_ascii_graphic())
-            .collect();
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "AppNotFound",
-            format!("cannot find app using Client App ID '{shown}'"),
-        )
+        let shown: String = app_id.chars().take(64).filter(|c| c.is_ascii_graphic()).collect();
+        Self::new(StatusCode::NOT_FOUND, "AppNotFound", format!("cannot find app using Client App ID '{shown}'"))
     }
 
     pub fn provider_not_found(provider: &str) -> Self {
-        let shown: String = provider
-            .chars()
-            .take(64)
-            .filter(|c| c.is_ascii_graphic())
-            .collect();
+        let shown: String = provider.chars().take(64).filter(|c| c.is_ascii_graphic()).collect();
         Self::new(
             StatusCode::NOT_FOUND,
             "AuthProviderNotFound",
@@ -80,11 +56,7 @@ impl ApiError {
     }
 
     pub fn method_not_allowed() -> Self {
-        Self::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "MethodNotAllowed",
-            "method not allowed on this route",
-        )
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", "method not allowed on this route")
     }
 
     pub fn body_too_large(limit: usize) -> Self {
@@ -106,11 +78,7 @@ impl ApiError {
     /// A fault of ours. The cause is logged here; the client only learns that it happened.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "InternalServerError",
-            "internal server error",
-        )
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerError", "internal server error")
     }
 }
 
@@ -123,24 +91,14 @@ struct ErrorBody<'a> {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody {
-            error: &self.message,
-            error_code: self.code,
-            link: "",
-        };
+        let body = ErrorBody { error: &self.message, error_code: self.code, link: "" };
         (self.status, Json(body)).into_response()
     }
 }
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} {}: {}",
-            self.status.as_u16(),
-            self.code,
-            self.message
-        )
+        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
     }
 }
 

@@ -69,18 +69,21 @@ impl<S: Send + Sync> FromRequestParts<S> for BearerToken {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, ApiError> {
-        let value = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or_else(ApiError::missing_auth)?;
-        let value = value
-            .to_str()
-            .map_err(|_| ApiError::invalid_session("invalid session: malformed token"))?;
+        BearerToken::from_headers(&parts.headers)
+    }
+}
+
+impl BearerToken {
+    /// Reads the token of an `Authorization: Bearer` header.
+    pub fn from_headers(headers: &axum::http::HeaderMap) -> Result<Self, ApiError> {
+        let value = headers.get(header::AUTHORIZATION).ok_or_else(ApiError::missing_auth)?;
+        let value = value.to_str().map_err(|_| ApiError::invalid_session("invalid session: malformed token"))?;
         let (scheme, token) = value.split_once(' ').ok_or_else(ApiError::missing_auth)?;
         if !scheme.eq_ignore_ascii_case("bearer") {
             return Err(ApiError::missing_auth());
         }
         let token = token.trim();
+        // realm-web sends "Bearer null" for a logged-out user: nothing to refresh.
         if token.is_empty() || token == "null" || token == "undefined" {
             return Err(ApiError::missing_auth());
         }

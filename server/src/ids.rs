@@ -25,10 +25,7 @@ pub fn is_device_id(s: &str) -> bool {
 
 /// Seconds since the Unix epoch.
 pub fn now_secs() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 #[cfg(test)]
@@ -40,9 +37,7 @@ mod tests {
         let a = object_id(1_700_000_000);
         let b = object_id(1_700_000_001);
         assert_eq!(a.len(), 24);
-        assert!(a
-            .bytes()
-            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        assert!(a.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
         assert!(a < b);
         assert_ne!(object_id(1), object_id(1));
     }

@@ -3,9 +3,13 @@
 //! package both have a backend. See `docs/wire.md` for the routes and the decisions behind them.
 
 pub mod config;
+pub mod emails;
 pub mod error;
+pub mod external_jwt;
 pub mod extract;
 pub mod ids;
+pub mod outbox;
+pub mod passwords;
 pub mod routes;
 pub mod startup;
 pub mod state;

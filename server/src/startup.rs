@@ -7,6 +7,7 @@ use tokio::net::TcpListener;
 
 use crate::{
     config::Config,
+    external_jwt::ExternalJwt,
     routes,
     state::AppState,
     store::SqliteStore,
@@ -22,28 +23,21 @@ pub struct Application {
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let key = match &config.signing_key {
-            Some(secret) => SigningKey::from_bytes(secret.expose().as_bytes())
-                .context("GUESTPASS_SIGNING_KEY")?,
+            Some(secret) => SigningKey::from_bytes(secret.expose().as_bytes()).context("GUESTPASS_SIGNING_KEY")?,
             None => SigningKey::load_or_generate(&config.signing_key_path())?,
         };
+        let external_jwt = ExternalJwt::from_config(&config)?;
         let store = SqliteStore::open(&config.data)?;
         let tokens = AccessTokens::new(key, &config.app_id, config.access_token_ttl);
-        let listener = TcpListener::bind(config.listen)
-            .await
-            .with_context(|| format!("cannot listen on {}", config.listen))?;
-        let state = AppState::new(config, Arc::new(store), tokens)?;
+        let listener =
+            TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+        let state = AppState::new(config, Arc::new(store), tokens, external_jwt)?;
         let router = routes::router(state.clone());
-        Ok(Application {
-            listener,
-            router,
-            state,
-        })
+        Ok(Application { listener, router, state })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener
-            .local_addr()
-            .expect("a bound listener has an address")
+        self.listener.local_addr().expect("a bound listener has an address")
     }
 
     pub fn state(&self) -> &AppState {
@@ -52,13 +46,9 @@ impl Application {
 
     /// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        axum::serve(
-            self.listener,
-            self.router
-                .into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown_signal())
-        .await
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown_signal())
+            .await
     }
 }
 

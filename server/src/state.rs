@@ -5,6 +5,9 @@ use std::sync::{Arc, RwLock};
 use crate::{
     config::Config,
     error::ApiError,
+    external_jwt::ExternalJwt,
+    outbox::Outbox,
+    passwords::Passwords,
     store::{ProviderRecord, Store, StoreResult},
     tokens::AccessTokens,
 };
@@ -16,6 +19,10 @@ pub struct Inner {
     pub config: Config,
     pub store: Arc<dyn Store>,
     pub tokens: AccessTokens,
+    pub passwords: Passwords,
+    pub outbox: Outbox,
+    /// The `custom-token` verifier; the provider is off without one.
+    pub external_jwt: Option<ExternalJwt>,
     /// The providers' switches, read on every login; written through to the store.
     providers: RwLock<Vec<ProviderRecord>>,
 }
@@ -28,14 +35,20 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    pub fn new(config: Config, store: Arc<dyn Store>, tokens: AccessTokens) -> StoreResult<Self> {
+    pub fn new(
+        config: Config,
+        store: Arc<dyn Store>,
+        tokens: AccessTokens,
+        external_jwt: Option<ExternalJwt>,
+    ) -> StoreResult<Self> {
         let providers = RwLock::new(store.providers()?);
-        Ok(AppState(Arc::new(Inner {
-            config,
-            store,
-            tokens,
-            providers,
-        })))
+        let link_base = config
+            .email_link_base
+            .clone()
+            .unwrap_or_else(|| config.public_url.clone().unwrap_or_else(|| format!("http://{}", config.listen)));
+        let outbox = Outbox::new(config.outbox_path(), link_base);
+        let passwords = Passwords::new();
+        Ok(AppState(Arc::new(Inner { config, store, tokens, passwords, outbox, external_jwt, providers })))
     }
 
     /// Runs a store call on the blocking pool, so SQLite's fsyncs never stall the async workers.
@@ -52,19 +65,15 @@ impl AppState {
     }
 
     pub fn provider_enabled(&self, provider_type: &str) -> bool {
-        self.providers
-            .read()
-            .map(|list| {
-                list.iter()
-                    .any(|p| p.provider_type == provider_type && p.enabled)
-            })
-            .unwrap_or(false)
+        self.enabled_providers().iter().any(|p| p.provider_type == provider_type)
     }
 
+    /// Providers switched on and usable (`custom-token` needs a configured key).
     pub fn enabled_providers(&self) -> Vec<ProviderRecord> {
+        let configured = |p: &ProviderRecord| p.provider_type != "custom-token" || self.external_jwt.is_some();
         self.providers
             .read()
-            .map(|list| list.iter().filter(|p| p.enabled).cloned().collect())
+            .map(|list| list.iter().filter(|p| p.enabled && configured(p)).cloned().collect())
             .unwrap_or_default()
     }
 

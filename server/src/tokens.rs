@@ -31,10 +31,7 @@ pub enum KeyError {
     #[error("the signing key must be at least {MIN_KEY_BYTES} bytes long")]
     TooShort,
     #[error("cannot read or write the signing key file {path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    Io { path: String, source: std::io::Error },
 }
 
 impl SigningKey {
@@ -42,24 +39,16 @@ impl SigningKey {
         if bytes.len() < MIN_KEY_BYTES {
             return Err(KeyError::TooShort);
         }
-        Ok(SigningKey {
-            encoding: EncodingKey::from_secret(bytes),
-            decoding: DecodingKey::from_secret(bytes),
-        })
+        Ok(SigningKey { encoding: EncodingKey::from_secret(bytes), decoding: DecodingKey::from_secret(bytes) })
     }
 
     /// Loads the key kept at `path`, or generates 256 random bits and keeps them there
     /// (readable by the owner only).
     pub fn load_or_generate(path: &Path) -> Result<Self, KeyError> {
-        let io = |source| KeyError::Io {
-            path: path.display().to_string(),
-            source,
-        };
+        let io = |source| KeyError::Io { path: path.display().to_string(), source };
         match std::fs::read_to_string(path) {
             Ok(text) => {
-                let bytes = URL_SAFE_NO_PAD
-                    .decode(text.trim())
-                    .map_err(|_| KeyError::TooShort)?;
+                let bytes = URL_SAFE_NO_PAD.decode(text.trim()).map_err(|_| KeyError::TooShort)?;
                 Self::from_bytes(&bytes)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -136,12 +125,7 @@ impl AccessTokens {
         validation.leeway = 0; // lifetimes can be seconds long in tests; clients refresh on 401
         validation.set_audience(&[app_id]);
         validation.set_required_spec_claims(&["exp", "sub", "aud"]);
-        AccessTokens {
-            key,
-            app_id: app_id.to_owned(),
-            ttl,
-            validation,
-        }
+        AccessTokens { key, app_id: app_id.to_owned(), ttl, validation }
     }
 
     pub fn issue(&self, subject: Subject<'_>, now: u64) -> Result<String, ApiError> {
@@ -156,32 +140,25 @@ impl AccessTokens {
             baas_id: subject.session_id.to_owned(),
             is_anonymous: subject.is_anonymous,
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.key.encoding)
-            .map_err(ApiError::internal)
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.key.encoding).map_err(ApiError::internal)
     }
 
     /// Checks signature, algorithm, audience, expiry and type. Every failure is the same
     /// `401 InvalidSession`: the client's remedy (refresh, then log in) does not depend on why.
     pub fn verify(&self, token: &str) -> Result<AccessGrant, ApiError> {
-        let data =
-            jsonwebtoken::decode::<AccessClaims>(token, &self.key.decoding, &self.validation)
-                .map_err(|e| match e.kind() {
-                    jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
-                        ApiError::invalid_session("invalid session: access token expired")
-                    }
-                    _ => ApiError::invalid_session("invalid session: invalid access token"),
-                })?;
+        let data = jsonwebtoken::decode::<AccessClaims>(token, &self.key.decoding, &self.validation).map_err(|e| {
+            match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+                    ApiError::invalid_session("invalid session: access token expired")
+                }
+                _ => ApiError::invalid_session("invalid session: invalid access token"),
+            }
+        })?;
         let claims = data.claims;
         if claims.typ != ACCESS_TYP {
-            return Err(ApiError::invalid_session(
-                "invalid session: not an access token",
-            ));
+            return Err(ApiError::invalid_session("invalid session: not an access token"));
         }
-        Ok(AccessGrant {
-            user_id: claims.sub,
-            session_id: claims.baas_id,
-            device_id: claims.baas_device_id,
-        })
+        Ok(AccessGrant { user_id: claims.sub, session_id: claims.baas_id, device_id: claims.baas_device_id })
     }
 }
 
@@ -221,20 +198,11 @@ mod tests {
     use super::*;
 
     fn tokens(ttl: u64) -> AccessTokens {
-        AccessTokens::new(
-            SigningKey::from_bytes(&[7u8; 32]).unwrap(),
-            "app-1",
-            Duration::from_secs(ttl),
-        )
+        AccessTokens::new(SigningKey::from_bytes(&[7u8; 32]).unwrap(), "app-1", Duration::from_secs(ttl))
     }
 
     fn subject() -> Subject<'static> {
-        Subject {
-            user_id: "u1",
-            session_id: "s1",
-            device_id: "d1",
-            is_anonymous: true,
-        }
+        Subject { user_id: "u1", session_id: "s1", device_id: "d1", is_anonymous: true }
     }
 
     #[test]
@@ -264,10 +232,7 @@ mod tests {
 
     #[test]
     fn short_keys_are_refused() {
-        assert!(matches!(
-            SigningKey::from_bytes(b"changeme"),
-            Err(KeyError::TooShort)
-        ));
+        assert!(matches!(SigningKey::from_bytes(b"changeme"), Err(KeyError::TooShort)));
     }
 
     #[test]
@@ -275,10 +240,7 @@ mod tests {
         let a = RefreshToken::generate();
         let b = RefreshToken::generate();
         assert_eq!(a.as_str().len(), 43);
-        assert!(a
-            .as_str()
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
+        assert!(a.as_str().bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'));
         assert_ne!(a.as_str(), b.as_str());
         assert_ne!(a.hash(), b.hash());
         assert!(!format!("{a:?}").contains(a.as_str()));

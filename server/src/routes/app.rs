@@ -11,9 +11,7 @@ use serde_json::{json, Value};
 use crate::{error::ApiError, state::AppState};
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/app/{app_id}/location", get(location))
-        .route("/app/{app_id}/auth/providers", get(providers))
+    Router::new().route("/app/{app_id}/location", get(location)).route("/app/{app_id}/auth/providers", get(providers))
 }
 
 /// Where the client should send its requests (realm-web asks this first).
@@ -45,15 +43,9 @@ async fn location(
 }
 
 /// The enabled providers, so a page can tell "no anonymous provider" before trying.
-async fn providers(
-    State(state): State<AppState>,
-    Path(app_id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+async fn providers(State(state): State<AppState>, Path(app_id): Path<String>) -> Result<Json<Value>, ApiError> {
     state.check_app(&app_id)?;
-    let list: Vec<Value> = state
-        .enabled_providers()
-        .into_iter()
-        .map(|p| json!({ "name": p.name, "type": p.provider_type }))
-        .collect();
+    let list: Vec<Value> =
+        state.enabled_providers().into_iter().map(|p| json!({ "name": p.name, "type": p.provider_type })).collect();
     Ok(Json(Value::Array(list)))
 }

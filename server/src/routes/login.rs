@@ -3,6 +3,7 @@
 
 use axum::{
     extract::{Path, RawQuery, State},
+    http::{HeaderMap, StatusCode},
     routing::post,
     Json, Router,
 };
@@ -11,15 +12,19 @@ use serde_json::{json, Value};
 
 use super::session::profile_json;
 use crate::{
+    emails,
     error::ApiError,
-    extract::JsonBody,
+    extract::{BearerToken, JsonBody},
     ids,
+    passwords::Password,
     state::AppState,
-    store::{IdentityRecord, NewAnonymousUser, NewSession, UserRecord},
-    tokens::{RefreshToken, Subject},
+    store::{IdentityRecord, LinkOutcome, NewAnonymousUser, NewIdentity, NewSession, UserRecord},
+    tokens::{AccessGrant, RefreshToken, Subject},
 };
 
 pub const ANON_USER: &str = "anon-user";
+pub const LOCAL_USERPASS: &str = "local-userpass";
+pub const CUSTOM_TOKEN: &str = "custom-token";
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/app/{app_id}/auth/providers/{provider}/login", post(login))
@@ -30,6 +35,14 @@ pub fn router() -> Router<AppState> {
 struct LoginBody {
     #[serde(default)]
     options: Option<LoginOptions>,
+    /// `local-userpass`: the email.
+    #[serde(default)]
+    username: Option<String>,
+    #[serde(default)]
+    password: Option<Password>,
+    /// `custom-token`: the external JWT (a secret too).
+    #[serde(default)]
+    token: Option<Password>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -58,11 +71,7 @@ enum DeviceId {
 impl LoginBody {
     /// The client's device id if it sent a usable one, else a new one.
     fn device_id(&self, now: u64) -> String {
-        let sent = self
-            .options
-            .as_ref()
-            .and_then(|o| o.device.as_ref())
-            .and_then(|d| d.device_id.as_ref());
+        let sent = self.options.as_ref().and_then(|o| o.device.as_ref()).and_then(|d| d.device_id.as_ref());
         match sent {
             Some(DeviceId::Plain(id) | DeviceId::ObjectId { oid: id }) if ids::is_device_id(id) => {
                 id.to_ascii_lowercase()
@@ -80,19 +89,148 @@ async fn login(
     State(state): State<AppState>,
     Path((app_id, provider)): Path<(String, String)>,
     RawQuery(query): RawQuery,
+    headers: HeaderMap,
     JsonBody(body): JsonBody<LoginBody>,
 ) -> Result<Json<Value>, ApiError> {
     state.check_app(&app_id)?;
     if !state.provider_enabled(&provider) {
         return Err(ApiError::provider_not_found(&provider));
     }
-    match provider.as_str() {
-        ANON_USER if wants_link(query.as_deref()) => Err(ApiError::bad_request(
-            "cannot link anonymous credentials to an existing user",
-        )),
-        ANON_USER => anonymous_login(&state, &body).await,
-        other => Err(ApiError::provider_not_found(other)),
+    let link = wants_link(query.as_deref());
+    if provider == ANON_USER {
+        return if link {
+            Err(ApiError::bad_request("cannot link anonymous credentials to an existing user"))
+        } else {
+            anonymous_login(&state, &body).await
+        };
     }
+    // The Authorization header matters only when linking: realm-web sends the current user's
+    // token on plain logins too (PROTOCOL.md §3.4). Check it before the costly password check.
+    let linking = if link {
+        let BearerToken(token) = BearerToken::from_headers(&headers)?;
+        Some(state.tokens.verify(&token)?)
+    } else {
+        None
+    };
+    let identity = match provider.as_str() {
+        LOCAL_USERPASS => userpass_identity(&state, &body).await?,
+        CUSTOM_TOKEN => external_identity(&state, &body)?,
+        other => return Err(ApiError::provider_not_found(other)),
+    };
+    match linking {
+        Some(grant) => link_identity(&state, grant, identity).await,
+        None => identity_login(&state, &body, identity).await,
+    }
+}
+
+fn invalid_password() -> ApiError {
+    // Not "unauthorized" and not InvalidSession: realm-web refreshes and retries those forever.
+    ApiError::new(StatusCode::UNAUTHORIZED, "InvalidPassword", "invalid username/password")
+}
+
+/// Checks an email and password; the identity they prove.
+async fn userpass_identity(state: &AppState, body: &LoginBody) -> Result<NewIdentity, ApiError> {
+    let (Some(username), Some(password)) = (&body.username, &body.password) else {
+        return Err(ApiError::bad_request("username and password are required"));
+    };
+    let email = emails::canonical(username).map_err(|_| invalid_password())?;
+    let lookup = email.clone();
+    let account = state.store(move |store| store.userpass_account(&lookup)).await?;
+    let confirmed = account.as_ref().is_some_and(|a| a.confirmed);
+    if !state.passwords.verify(password, account.map(|a| a.password_hash)).await? {
+        return Err(invalid_password());
+    }
+    if !confirmed {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "AuthError",
+            "confirmation required: follow the link sent to this address first",
+        ));
+    }
+    Ok(NewIdentity {
+        provider_type: LOCAL_USERPASS.into(),
+        uid: email.clone(),
+        data: json!({ "email": email }).to_string(),
+    })
+}
+
+/// Verifies an external JWT; the identity its `sub` names.
+fn external_identity(state: &AppState, body: &LoginBody) -> Result<NewIdentity, ApiError> {
+    let verifier = state.external_jwt.as_ref().ok_or_else(|| ApiError::provider_not_found(CUSTOM_TOKEN))?;
+    let token = body.token.as_ref().ok_or_else(|| ApiError::bad_request("token is required"))?;
+    let external = verifier.verify(token.expose())?;
+    Ok(NewIdentity {
+        provider_type: CUSTOM_TOKEN.into(),
+        uid: external.sub,
+        data: Value::Object(external.data).to_string(),
+    })
+}
+
+/// Logs in with a proven identity: its user, or a new one, and a new session.
+async fn identity_login(state: &AppState, body: &LoginBody, identity: NewIdentity) -> Result<Json<Value>, ApiError> {
+    let now = ids::now_secs();
+    let refresh_token = RefreshToken::generate();
+    let session =
+        NewSession { id: ids::object_id(now), refresh_hash: refresh_token.hash(), device_id: body.device_id(now) };
+    let login = state
+        .store(move |store| store.login_identity(&identity, &session, now))
+        .await?
+        .ok_or_else(|| ApiError::new(StatusCode::FORBIDDEN, "UserDisabled", "this user is disabled"))?;
+    let s = &login.session;
+    let access_token = state.tokens.issue(
+        Subject {
+            user_id: &s.user_id,
+            session_id: &s.session_id,
+            device_id: &s.device_id,
+            is_anonymous: s.is_anonymous,
+        },
+        now,
+    )?;
+    if login.created_user {
+        tracing::info!(user_id = %s.user_id, "user created");
+    }
+    Ok(Json(json!({
+        "access_token": access_token,
+        "refresh_token": refresh_token.as_str(),
+        "user_id": s.user_id,
+        "device_id": s.device_id,
+        "profile": profile_json(&state.config.app_id, &login.user)?,
+    })))
+}
+
+/// Attaches a proven identity to the user of the bearer's session. The session and its
+/// refresh token stay valid; a new access token says the user is no longer anonymous.
+async fn link_identity(state: &AppState, grant: AccessGrant, identity: NewIdentity) -> Result<Json<Value>, ApiError> {
+    let now = ids::now_secs();
+    let (user_id, session_id) = (grant.user_id.clone(), grant.session_id.clone());
+    let outcome = state.store(move |store| store.link_identity(&user_id, &session_id, &identity, now)).await?;
+    let user = match outcome {
+        LinkOutcome::Linked(user) => user,
+        LinkOutcome::OwnedByAnotherUser => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "AccountNameInUse",
+                "this identity is already linked to another user",
+            ))
+        }
+        LinkOutcome::SessionEnded => return Err(ApiError::invalid_session("invalid session: session ended")),
+    };
+    let access_token = state.tokens.issue(
+        Subject {
+            user_id: &user.id,
+            session_id: &grant.session_id,
+            device_id: &grant.device_id,
+            is_anonymous: user.is_anonymous,
+        },
+        now,
+    )?;
+    tracing::info!(user_id = %user.id, "identity linked");
+    Ok(Json(json!({
+        "access_token": access_token,
+        "user_id": user.id,
+        "device_id": grant.device_id,
+        "profile": profile_json(&state.config.app_id, &user)?,
+    })))
 }
 
 async fn anonymous_login(state: &AppState, body: &LoginBody) -> Result<Json<Value>, ApiError> {
@@ -130,9 +268,7 @@ async fn anonymous_login(state: &AppState, body: &LoginBody) -> Result<Json<Valu
         last_active_at: now,
     };
     let device_id = new.session.device_id.clone();
-    state
-        .store(move |store| store.create_anonymous_user(&new))
-        .await?;
+    state.store(move |store| store.create_anonymous_user(&new)).await?;
     tracing::info!(user_id = %user.id, "anonymous user created");
     Ok(Json(json!({
         "access_token": access_token,
@@ -157,20 +293,14 @@ mod tests {
 
     #[test]
     fn a_sent_device_id_is_kept_in_either_encoding_and_a_bad_one_replaced() {
-        let oid: LoginBody = serde_json::from_str(
-            r#"{"options":{"device":{"deviceId":{"$oid":"650000000000000000000001"}}}}"#,
-        )
-        .unwrap();
+        let oid: LoginBody =
+            serde_json::from_str(r#"{"options":{"device":{"deviceId":{"$oid":"650000000000000000000001"}}}}"#).unwrap();
         assert_eq!(oid.device_id(1), "650000000000000000000001");
-        let plain: LoginBody = serde_json::from_str(
-            r#"{"options":{"device":{"deviceId":"650000000000000000000002"}}}"#,
-        )
-        .unwrap();
+        let plain: LoginBody =
+            serde_json::from_str(r#"{"options":{"device":{"deviceId":"650000000000000000000002"}}}"#).unwrap();
         assert_eq!(plain.device_id(1), "650000000000000000000002");
-        let zeros: LoginBody = serde_json::from_str(
-            r#"{"options":{"device":{"deviceId":"000000000000000000000000"}}}"#,
-        )
-        .unwrap();
+        let zeros: LoginBody =
+            serde_json::from_str(r#"{"options":{"device":{"deviceId":"000000000000000000000000"}}}"#).unwrap();
         assert_ne!(zeros.device_id(1), "000000000000000000000000");
     }
 }

@@ -3,6 +3,7 @@
 mod app;
 mod login;
 mod session;
+mod userpass;
 
 use std::time::Duration;
 
@@ -28,13 +29,11 @@ pub fn router(state: AppState) -> Router {
         .merge(app::router())
         .merge(login::router())
         .merge(session::router())
+        .merge(userpass::router())
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .fallback(|| async { ApiError::not_found() })
         // Token responses must never be cached (RFC 6749 §5.1).
-        .layer(SetResponseHeaderLayer::overriding(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        ))
+        .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .with_state(state.clone());
 
     let mut router = Router::new().nest(API_PREFIX, api);
@@ -42,9 +41,9 @@ pub fn router(state: AppState) -> Router {
         router = router.nest_service("/pkg", ServeDir::new(pkg));
     }
     router = match &state.config.www {
-        Some(www) => router.fallback_service(
-            ServeDir::new(www).not_found_service(ServeFile::new(www.join("404.html"))),
-        ),
+        Some(www) => {
+            router.fallback_service(ServeDir::new(www).not_found_service(ServeFile::new(www.join("404.html"))))
+        }
         None => router.fallback(|| async { ApiError::not_found() }),
     };
 
@@ -54,15 +53,10 @@ pub fn router(state: AppState) -> Router {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        ))
-        .layer(CatchPanicLayer::custom(
-            |_: Box<dyn std::any::Any + Send>| -> Response {
-                ApiError::internal("a handler panicked").into_response()
-            },
-        ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
+        .layer(CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| -> Response {
+            ApiError::internal("a handler panicked").into_response()
+        }))
         .layer(TraceLayer::new_for_http())
 }
 

@@ -29,10 +29,7 @@ const NO_REFRESH_TOKEN: &str = "invalid session: failed to find refresh token";
 
 /// `POST /auth/session`: a new access token for a refresh token. The refresh token is not
 /// rotated: the protocol's clients keep the one they have.
-async fn refresh(
-    State(state): State<AppState>,
-    BearerToken(token): BearerToken,
-) -> Result<Json<Value>, ApiError> {
+async fn refresh(State(state): State<AppState>, BearerToken(token): BearerToken) -> Result<Json<Value>, ApiError> {
     let hash = RefreshToken::from_client(&token).hash();
     let now = ids::now_secs();
     let session = state
@@ -53,10 +50,7 @@ async fn refresh(
 
 /// `DELETE /auth/session`: revoke the refresh token's session. An anonymous user has no other
 /// way back in, so it is deleted with it (its documents stay).
-async fn logout(
-    State(state): State<AppState>,
-    BearerToken(token): BearerToken,
-) -> Result<StatusCode, ApiError> {
+async fn logout(State(state): State<AppState>, BearerToken(token): BearerToken) -> Result<StatusCode, ApiError> {
     let hash = RefreshToken::from_client(&token).hash();
     let ended = state
         .store(move |store| store.end_session(&hash))
@@ -80,24 +74,16 @@ async fn live_user(state: &AppState, token: &str) -> Result<(AccessGrant, UserRe
     Ok((grant, user))
 }
 
-async fn profile(
-    State(state): State<AppState>,
-    BearerToken(token): BearerToken,
-) -> Result<Json<Value>, ApiError> {
+async fn profile(State(state): State<AppState>, BearerToken(token): BearerToken) -> Result<Json<Value>, ApiError> {
     let (_, user) = live_user(&state, &token).await?;
     Ok(Json(profile_json(&state.config.app_id, &user)?))
 }
 
 /// `DELETE /auth/delete`: the calling user, its identities and sessions. Documents stay.
-async fn delete_user(
-    State(state): State<AppState>,
-    BearerToken(token): BearerToken,
-) -> Result<StatusCode, ApiError> {
+async fn delete_user(State(state): State<AppState>, BearerToken(token): BearerToken) -> Result<StatusCode, ApiError> {
     let grant = state.tokens.verify(&token)?;
     let user_id = grant.user_id.clone();
-    let deleted = state
-        .store(move |store| store.delete_user_of_session(&grant.user_id, &grant.session_id))
-        .await?;
+    let deleted = state.store(move |store| store.delete_user_of_session(&grant.user_id, &grant.session_id)).await?;
     if !deleted {
         return Err(ApiError::invalid_session("invalid session: session ended"));
     }

@@ -29,6 +29,73 @@ pub struct NewSession {
     pub device_id: String,
 }
 
+/// An identity to find or attach: `(provider_type, uid)` is unique across all users.
+#[derive(Debug, Clone)]
+pub struct NewIdentity {
+    pub provider_type: String,
+    pub uid: String,
+    /// JSON object of provider metadata (e.g. `{"email": ...}`), also merged into the user's data.
+    pub data: String,
+}
+
+/// What a login with a non-anonymous identity did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityLogin {
+    pub user: UserRecord,
+    pub session: SessionRecord,
+    pub created_user: bool,
+}
+
+/// What linking an identity to a user did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkOutcome {
+    /// Attached (or already attached to this same user).
+    Linked(UserRecord),
+    /// The identity belongs to another user; nothing was changed.
+    OwnedByAnotherUser,
+    /// The linking session was revoked or its user deleted.
+    SessionEnded,
+}
+
+/// An email/password account as registered (it becomes an identity at first login or link).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserpassAccount {
+    pub email: String,
+    pub password_hash: String,
+    pub confirmed: bool,
+}
+
+/// A one-time token mailed for confirmation or reset; only its hash is kept.
+#[derive(Debug, Clone)]
+pub struct NewUserpassToken {
+    pub id: String,
+    pub hash: [u8; 32],
+    pub purpose: TokenPurpose,
+    pub expires_at: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenPurpose {
+    Confirm,
+    Reset,
+}
+
+impl TokenPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenPurpose::Confirm => "confirm",
+            TokenPurpose::Reset => "reset",
+        }
+    }
+}
+
+/// Why registering failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RegisterOutcome {
+    Registered,
+    EmailInUse,
+}
+
 /// Everything an anonymous login writes, in one transaction.
 #[derive(Debug, Clone)]
 pub struct NewAnonymousUser {
@@ -86,8 +153,7 @@ pub trait Store: Send + Sync + 'static {
     fn create_anonymous_user(&self, new: &NewAnonymousUser) -> StoreResult<()>;
 
     /// The live session a refresh token belongs to; records the use as activity.
-    fn use_refresh_token(&self, hash: &RefreshHash, now: u64)
-        -> StoreResult<Option<SessionRecord>>;
+    fn use_refresh_token(&self, hash: &RefreshHash, now: u64) -> StoreResult<Option<SessionRecord>>;
 
     /// Revokes the session of a refresh token; an anonymous user goes with it.
     fn end_session(&self, hash: &RefreshHash) -> StoreResult<Option<EndedSession>>;
@@ -101,4 +167,48 @@ pub trait Store: Send + Sync + 'static {
 
     /// Every known provider with its switch.
     fn providers(&self) -> StoreResult<Vec<ProviderRecord>>;
+
+    /// Logs in with an identity: the user it belongs to, or a new user created with it, and a
+    /// new session for that user. `None` if the user is disabled.
+    fn login_identity(
+        &self,
+        identity: &NewIdentity,
+        session: &NewSession,
+        now: u64,
+    ) -> StoreResult<Option<IdentityLogin>>;
+
+    /// Attaches an identity to the user of a live session, atomically: either the identity is
+    /// the user's afterwards and the user is no longer anonymous, or nothing changed.
+    fn link_identity(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        identity: &NewIdentity,
+        now: u64,
+    ) -> StoreResult<LinkOutcome>;
+
+    /// Registers an email/password account, with a confirmation token if it starts pending.
+    fn register_userpass(
+        &self,
+        account: &UserpassAccount,
+        token: Option<&NewUserpassToken>,
+        now: u64,
+    ) -> StoreResult<RegisterOutcome>;
+
+    fn userpass_account(&self, email: &str) -> StoreResult<Option<UserpassAccount>>;
+
+    /// Stores a new confirmation or reset token for an account.
+    fn add_userpass_token(&self, email: &str, token: &NewUserpassToken) -> StoreResult<()>;
+
+    /// Uses up a token: the account's email if the token was valid, unexpired and for `purpose`.
+    /// A confirm token confirms the account; a reset token sets `new_password_hash` and revokes
+    /// every session of the user the account is linked to.
+    fn use_userpass_token(
+        &self,
+        token_id: &str,
+        hash: &[u8; 32],
+        purpose: TokenPurpose,
+        new_password_hash: Option<&str>,
+        now: u64,
+    ) -> StoreResult<Option<String>>;
 }

@@ -8,7 +8,8 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use super::*;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE users (
         id             TEXT PRIMARY KEY,
         is_anonymous   INTEGER NOT NULL,
@@ -43,7 +44,30 @@ const MIGRATIONS: &[&str] = &[r#"
         enabled        INTEGER NOT NULL
     );
     INSERT INTO providers (name, type, enabled) VALUES ('anon-user', 'anon-user', 1);
-"#];
+"#,
+    r#"
+    -- Registered email/password accounts. An account becomes an identity of a user at its
+    -- first login or when it is linked to an (anonymous) user.
+    CREATE TABLE userpass_accounts (
+        email          TEXT PRIMARY KEY,
+        password_hash  TEXT NOT NULL,
+        confirmed      INTEGER NOT NULL,
+        created_at     INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    -- Confirmation and reset tokens; only their hash is kept.
+    CREATE TABLE userpass_tokens (
+        id             TEXT PRIMARY KEY,
+        email          TEXT NOT NULL REFERENCES userpass_accounts(email) ON DELETE CASCADE,
+        purpose        TEXT NOT NULL,
+        token_hash     BLOB NOT NULL,
+        expires_at     INTEGER NOT NULL
+    );
+    CREATE INDEX userpass_tokens_by_email ON userpass_tokens(email);
+    INSERT INTO providers (name, type, enabled) VALUES
+        ('local-userpass', 'local-userpass', 1),
+        ('custom-token', 'custom-token', 1);
+"#,
+];
 
 pub struct SqliteStore {
     conn: Mutex<Connection>,
@@ -58,17 +82,13 @@ impl std::fmt::Debug for SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> StoreResult<Self> {
-        let conn = Connection::open(path).map_err(|e| StoreError::Open {
-            path: path.display().to_string(),
-            message: e.to_string(),
-        })?;
+        let conn = Connection::open(path)
+            .map_err(|e| StoreError::Open { path: path.display().to_string(), message: e.to_string() })?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let store = SqliteStore {
-            conn: Mutex::new(conn),
-        };
+        let store = SqliteStore { conn: Mutex::new(conn) };
         store.migrate()?;
         Ok(store)
     }
@@ -94,9 +114,7 @@ impl SqliteStore {
     fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
         // A panic while holding the lock cannot leave a half-written transaction behind
         // (rusqlite rolls back on drop), so a poisoned lock is still safe to use.
-        self.conn
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -104,14 +122,75 @@ fn identities_of(conn: &Connection, user_id: &str) -> StoreResult<Vec<IdentityRe
     let mut stmt = conn.prepare_cached(
         "SELECT provider_uid, provider_type, data FROM identities WHERE user_id = ?1 ORDER BY created_at, provider_type",
     )?;
-    let rows = stmt.query_map([user_id], |r| {
-        Ok(IdentityRecord {
-            id: r.get(0)?,
-            provider_type: r.get(1)?,
-            data: r.get(2)?,
-        })
-    })?;
+    let rows =
+        stmt.query_map([user_id], |r| Ok(IdentityRecord { id: r.get(0)?, provider_type: r.get(1)?, data: r.get(2)? }))?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Deletes a user with its identities and sessions (by cascade) and the email/password
+/// accounts linked to it, so the old email can neither log in nor come back to this user.
+fn delete_user(tx: &Connection, user_id: &str) -> StoreResult<()> {
+    tx.prepare_cached(
+        "DELETE FROM userpass_accounts WHERE email IN
+         (SELECT provider_uid FROM identities WHERE user_id = ?1 AND provider_type = 'local-userpass')",
+    )?
+    .execute([user_id])?;
+    tx.prepare_cached("DELETE FROM users WHERE id = ?1")?.execute([user_id])?;
+    Ok(())
+}
+
+fn user_record(conn: &Connection, user_id: &str) -> StoreResult<Option<UserRecord>> {
+    let row = conn
+        .prepare_cached("SELECT is_anonymous, data, created_at, last_active_at FROM users WHERE id = ?1")?
+        .query_row([user_id], |r| {
+            Ok((r.get::<_, bool>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?))
+        })
+        .optional()?;
+    let Some((is_anonymous, data, created_at, last_active_at)) = row else {
+        return Ok(None);
+    };
+    Ok(Some(UserRecord {
+        id: user_id.to_owned(),
+        is_anonymous,
+        identities: identities_of(conn, user_id)?,
+        data,
+        created_at: created_at as u64,
+        last_active_at: last_active_at as u64,
+    }))
+}
+
+fn owner_of(conn: &Connection, identity: &NewIdentity) -> StoreResult<Option<String>> {
+    Ok(conn
+        .prepare_cached("SELECT user_id FROM identities WHERE provider_type = ?1 AND provider_uid = ?2")?
+        .query_row([&identity.provider_type, &identity.uid], |r| r.get(0))
+        .optional()?)
+}
+
+/// The user's profile data with the identity's metadata laid over it.
+fn merged_data(user_data: &str, identity_data: &str) -> StoreResult<String> {
+    let parse = |text: &str| match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        _ => Err(StoreError::Corrupt("profile data is not a JSON object".into())),
+    };
+    let mut data = parse(user_data)?;
+    data.extend(parse(identity_data)?);
+    Ok(serde_json::Value::Object(data).to_string())
+}
+
+fn insert_session(tx: &Connection, user_id: &str, session: &NewSession, now: i64) -> StoreResult<()> {
+    tx.prepare_cached(
+        "INSERT INTO sessions (id, user_id, refresh_hash, device_id, created_at, last_used_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+    )?
+    .execute(params![session.id, user_id, &session.refresh_hash[..], session.device_id, now])?;
+    Ok(())
+}
+
+fn insert_token(tx: &Connection, email: &str, token: &NewUserpassToken) -> StoreResult<()> {
+    tx.prepare_cached(
+        "INSERT INTO userpass_tokens (id, email, purpose, token_hash, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![token.id, email, token.purpose.as_str(), &token.hash[..], token.expires_at as i64])?;
+    Ok(())
 }
 
 impl Store for SqliteStore {
@@ -125,19 +204,12 @@ impl Store for SqliteStore {
             "INSERT INTO identities (provider_type, provider_uid, user_id, created_at) VALUES ('anon-user', ?1, ?2, ?3)",
         )?
         .execute(params![new.identity_id, new.user_id, now])?;
-        tx.prepare_cached(
-            "INSERT INTO sessions (id, user_id, refresh_hash, device_id, created_at, last_used_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
-        )?
-        .execute(params![new.session.id, new.user_id, &new.session.refresh_hash[..], new.session.device_id, now])?;
+        insert_session(&tx, &new.user_id, &new.session, now)?;
         tx.commit()?;
         Ok(())
     }
 
-    fn use_refresh_token(
-        &self,
-        hash: &RefreshHash,
-        now: u64,
-    ) -> StoreResult<Option<SessionRecord>> {
+    fn use_refresh_token(&self, hash: &RefreshHash, now: u64) -> StoreResult<Option<SessionRecord>> {
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let found = tx
@@ -180,17 +252,12 @@ impl Store for SqliteStore {
         if is_anonymous {
             // Nothing can ever log back in to an anonymous user whose session ended (the seed:
             // "once a user logs out, the user cannot retrieve any previous user data").
-            tx.prepare_cached("DELETE FROM users WHERE id = ?1")?
-                .execute([&user_id])?;
+            tx.prepare_cached("DELETE FROM users WHERE id = ?1")?.execute([&user_id])?;
         } else {
-            tx.prepare_cached("DELETE FROM sessions WHERE id = ?1")?
-                .execute([&session_id])?;
+            tx.prepare_cached("DELETE FROM sessions WHERE id = ?1")?.execute([&session_id])?;
         }
         tx.commit()?;
-        Ok(Some(EndedSession {
-            user_id,
-            user_deleted: is_anonymous,
-        }))
+        Ok(Some(EndedSession { user_id, user_deleted: is_anonymous }))
     }
 
     fn user_of_session(&self, user_id: &str, session_id: &str) -> StoreResult<Option<UserRecord>> {
@@ -220,24 +287,189 @@ impl Store for SqliteStore {
     fn delete_user_of_session(&self, user_id: &str, session_id: &str) -> StoreResult<bool> {
         let mut conn = self.lock();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let deleted = tx
-            .prepare_cached("DELETE FROM users WHERE id = ?1 AND EXISTS (SELECT 1 FROM sessions WHERE id = ?2 AND user_id = ?1)")?
-            .execute([user_id, session_id])?;
+        let live: bool = tx
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM sessions WHERE id = ?2 AND user_id = ?1)")?
+            .query_row([user_id, session_id], |r| r.get(0))?;
+        if live {
+            delete_user(&tx, user_id)?;
+        }
         tx.commit()?;
-        Ok(deleted > 0)
+        Ok(live)
     }
 
     fn providers(&self) -> StoreResult<Vec<ProviderRecord>> {
         let conn = self.lock();
-        let mut stmt =
-            conn.prepare_cached("SELECT name, type, enabled FROM providers ORDER BY name")?;
-        let rows = stmt.query_map([], |r| {
-            Ok(ProviderRecord {
-                name: r.get(0)?,
-                provider_type: r.get(1)?,
-                enabled: r.get(2)?,
-            })
-        })?;
+        let mut stmt = conn.prepare_cached("SELECT name, type, enabled FROM providers ORDER BY name")?;
+        let rows = stmt
+            .query_map([], |r| Ok(ProviderRecord { name: r.get(0)?, provider_type: r.get(1)?, enabled: r.get(2)? }))?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn login_identity(
+        &self,
+        identity: &NewIdentity,
+        session: &NewSession,
+        now: u64,
+    ) -> StoreResult<Option<IdentityLogin>> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let now_i = now as i64;
+        let (user_id, created_user) = match owner_of(&tx, identity)? {
+            Some(user_id) => (user_id, false),
+            None => {
+                let user_id = crate::ids::object_id(now);
+                tx.prepare_cached(
+                    "INSERT INTO users (id, is_anonymous, data, created_at, last_active_at) VALUES (?1, 0, ?2, ?3, ?3)",
+                )?
+                .execute(params![user_id, merged_data("{}", &identity.data)?, now_i])?;
+                tx.prepare_cached(
+                    "INSERT INTO identities (provider_type, provider_uid, user_id, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![identity.provider_type, identity.uid, user_id, identity.data, now_i])?;
+                (user_id, true)
+            }
+        };
+        let disabled: bool =
+            tx.prepare_cached("SELECT disabled FROM users WHERE id = ?1")?.query_row([&user_id], |r| r.get(0))?;
+        if disabled {
+            return Ok(None);
+        }
+        insert_session(&tx, &user_id, session, now_i)?;
+        tx.prepare_cached("UPDATE users SET last_active_at = ?2 WHERE id = ?1")?.execute(params![user_id, now_i])?;
+        let user = user_record(&tx, &user_id)?.ok_or_else(|| StoreError::Corrupt("user vanished".into()))?;
+        tx.commit()?;
+        let session = SessionRecord {
+            session_id: session.id.clone(),
+            user_id,
+            device_id: session.device_id.clone(),
+            is_anonymous: user.is_anonymous,
+        };
+        Ok(Some(IdentityLogin { user, session, created_user }))
+    }
+
+    fn link_identity(
+        &self,
+        user_id: &str,
+        session_id: &str,
+        identity: &NewIdentity,
+        now: u64,
+    ) -> StoreResult<LinkOutcome> {
+        let mut conn = self.lock();
+        // IMMEDIATE: the write lock is taken before the ownership check, so two links of one
+        // identity cannot both see it free. The primary key on identities is the backstop.
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let live: bool = tx
+            .prepare_cached(
+                "SELECT EXISTS (SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
+                 WHERE s.id = ?2 AND s.user_id = ?1 AND u.disabled = 0)",
+            )?
+            .query_row([user_id, session_id], |r| r.get(0))?;
+        if !live {
+            return Ok(LinkOutcome::SessionEnded);
+        }
+        match owner_of(&tx, identity)? {
+            Some(owner) if owner == user_id => {}
+            Some(_) => return Ok(LinkOutcome::OwnedByAnotherUser),
+            None => {
+                let user_data: String =
+                    tx.prepare_cached("SELECT data FROM users WHERE id = ?1")?.query_row([user_id], |r| r.get(0))?;
+                tx.prepare_cached(
+                    "INSERT INTO identities (provider_type, provider_uid, user_id, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![identity.provider_type, identity.uid, user_id, identity.data, now as i64])?;
+                tx.prepare_cached("UPDATE users SET is_anonymous = 0, data = ?2, last_active_at = ?3 WHERE id = ?1")?
+                    .execute(params![user_id, merged_data(&user_data, &identity.data)?, now as i64])?;
+            }
+        }
+        let user = user_record(&tx, user_id)?.ok_or_else(|| StoreError::Corrupt("user vanished".into()))?;
+        tx.commit()?;
+        Ok(LinkOutcome::Linked(user))
+    }
+
+    fn register_userpass(
+        &self,
+        account: &UserpassAccount,
+        token: Option<&NewUserpassToken>,
+        now: u64,
+    ) -> StoreResult<RegisterOutcome> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let inserted = tx
+            .prepare_cached(
+                "INSERT INTO userpass_accounts (email, password_hash, confirmed, created_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (email) DO NOTHING",
+            )?
+            .execute(params![account.email, account.password_hash, account.confirmed, now as i64])?;
+        if inserted == 0 {
+            return Ok(RegisterOutcome::EmailInUse);
+        }
+        if let Some(token) = token {
+            insert_token(&tx, &account.email, token)?;
+        }
+        tx.commit()?;
+        Ok(RegisterOutcome::Registered)
+    }
+
+    fn userpass_account(&self, email: &str) -> StoreResult<Option<UserpassAccount>> {
+        let conn = self.lock();
+        let account = conn
+            .prepare_cached("SELECT email, password_hash, confirmed FROM userpass_accounts WHERE email = ?1")?
+            .query_row([email], |r| {
+                Ok(UserpassAccount { email: r.get(0)?, password_hash: r.get(1)?, confirmed: r.get(2)? })
+            })
+            .optional()?;
+        Ok(account)
+    }
+
+    fn add_userpass_token(&self, email: &str, token: &NewUserpassToken) -> StoreResult<()> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        insert_token(&tx, email, token)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn use_userpass_token(
+        &self,
+        token_id: &str,
+        hash: &[u8; 32],
+        purpose: TokenPurpose,
+        new_password_hash: Option<&str>,
+        now: u64,
+    ) -> StoreResult<Option<String>> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let row: Option<(String, String, Vec<u8>, i64)> = tx
+            .prepare_cached("SELECT email, purpose, token_hash, expires_at FROM userpass_tokens WHERE id = ?1")?
+            .query_row([token_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .optional()?;
+        let Some((email, stored_purpose, stored_hash, expires_at)) = row else {
+            return Ok(None);
+        };
+        if stored_purpose != purpose.as_str() || stored_hash != hash[..] || (expires_at as u64) < now {
+            return Ok(None);
+        }
+        tx.prepare_cached("DELETE FROM userpass_tokens WHERE id = ?1")?.execute([token_id])?;
+        match purpose {
+            TokenPurpose::Confirm => {
+                tx.prepare_cached("UPDATE userpass_accounts SET confirmed = 1 WHERE email = ?1")?.execute([&email])?;
+            }
+            TokenPurpose::Reset => {
+                let Some(new_hash) = new_password_hash else {
+                    return Ok(None);
+                };
+                tx.prepare_cached("UPDATE userpass_accounts SET password_hash = ?2 WHERE email = ?1")?
+                    .execute(params![email, new_hash])?;
+                // A reset ends every session of the account's user (SECURITY.md RV): whoever
+                // knew the old password loses access at once.
+                tx.prepare_cached(
+                    "DELETE FROM sessions WHERE user_id IN
+                     (SELECT user_id FROM identities WHERE provider_type = 'local-userpass' AND provider_uid = ?1)",
+                )?
+                .execute([&email])?;
+            }
+        }
+        tx.commit()?;
+        Ok(Some(email))
     }
 }

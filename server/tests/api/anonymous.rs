@@ -17,18 +17,9 @@ async fn location_names_this_server_as_the_hostname() {
 #[tokio::test]
 async fn providers_lists_the_anonymous_provider() {
     let app = spawn_app().await;
-    let body: Value = app
-        .send(Method::GET, &app.app_url("/auth/providers"), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body: Value = app.send(Method::GET, &app.app_url("/auth/providers"), None).await.json().await.unwrap();
     let list = body.as_array().unwrap();
-    assert!(
-        list.iter()
-            .any(|p| p["name"] == "anon-user" && p["type"] == "anon-user"),
-        "{body}"
-    );
+    assert!(list.iter().any(|p| p["name"] == "anon-user" && p["type"] == "anon-user"), "{body}");
 }
 
 #[tokio::test]
@@ -58,37 +49,20 @@ async fn every_anonymous_login_creates_a_new_user() {
 #[tokio::test]
 async fn login_accepts_an_empty_body_and_keeps_a_sent_device_id() {
     let app = spawn_app().await;
-    let empty = app
-        .send(
-            Method::POST,
-            &app.app_url("/auth/providers/anon-user/login"),
-            None,
-        )
-        .await;
+    let empty = app.send(Method::POST, &app.app_url("/auth/providers/anon-user/login"), None).await;
     assert_eq!(empty.status(), StatusCode::OK);
     let body = r#"{"options":{"device":{"deviceId":{"$oid":"650000000000000000000001"},"platform":"chrome"}}}"#;
-    let resp = app
-        .post_json(&app.app_url("/auth/providers/anon-user/login"), body)
-        .await;
+    let resp = app.post_json(&app.app_url("/auth/providers/anon-user/login"), body).await;
     let json: Value = resp.json().await.unwrap();
     assert_eq!(json["device_id"], "650000000000000000000001");
-    assert_eq!(
-        claims(json["access_token"].as_str().unwrap())["baas_device_id"],
-        "650000000000000000000001"
-    );
+    assert_eq!(claims(json["access_token"].as_str().unwrap())["baas_device_id"], "650000000000000000000001");
 }
 
 #[tokio::test]
 async fn login_ignores_an_authorization_header() {
     // realm-web sends the current user's access token on login-adjacent calls (PROTOCOL.md §3.4).
     let app = spawn_app().await;
-    let resp = app
-        .send(
-            Method::POST,
-            &app.app_url("/auth/providers/anon-user/login"),
-            Some("garbage"),
-        )
-        .await;
+    let resp = app.send(Method::POST, &app.app_url("/auth/providers/anon-user/login"), Some("garbage")).await;
     assert_eq!(resp.status(), StatusCode::OK);
 }
 
@@ -102,11 +76,7 @@ async fn the_access_token_carries_the_documented_claims() {
     assert_eq!(c["aud"], APP_ID);
     assert_eq!(c["baas_device_id"], login.device_id.as_str());
     assert_eq!(c["is_anonymous"], true);
-    assert_eq!(
-        c["exp"].as_u64().unwrap() - c["iat"].as_u64().unwrap(),
-        30 * 60,
-        "30 minutes by default"
-    );
+    assert_eq!(c["exp"].as_u64().unwrap() - c["iat"].as_u64().unwrap(), 30 * 60, "30 minutes by default");
 }
 
 #[tokio::test]
@@ -115,20 +85,13 @@ async fn the_refresh_token_is_stored_only_as_a_hash() {
     let login = app.anonymous_login().await;
     let conn = rusqlite::Connection::open(&app.data).unwrap();
     let hash: Vec<u8> = Sha256::digest(login.refresh_token.as_bytes()).to_vec();
-    let by_hash: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM sessions WHERE refresh_hash = ?1",
-            [&hash],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let by_hash: i64 =
+        conn.query_row("SELECT count(*) FROM sessions WHERE refresh_hash = ?1", [&hash], |r| r.get(0)).unwrap();
     assert_eq!(by_hash, 1);
     let dump: String = conn
-        .query_row(
-            "SELECT group_concat(id || user_id || device_id || hex(refresh_hash)) FROM sessions",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("SELECT group_concat(id || user_id || device_id || hex(refresh_hash)) FROM sessions", [], |r| {
+            r.get(0)
+        })
         .unwrap();
     assert!(!dump.contains(&login.refresh_token));
 }

@@ -13,19 +13,8 @@ fn login_url(app: &TestApp) -> String {
 #[tokio::test]
 async fn malformed_json_is_a_bad_request_and_creates_nobody() {
     let app = spawn_app().await;
-    for body in [
-        "{",
-        "{\"options\": [}",
-        "not json",
-        "{\"options\": 5}",
-        "[1,2]",
-    ] {
-        assert_error(
-            app.post_json(&login_url(&app), body).await,
-            400,
-            "BadRequest",
-        )
-        .await;
+    for body in ["{", "{\"options\": [}", "not json", "{\"options\": 5}", "[1,2]"] {
+        assert_error(app.post_json(&login_url(&app), body).await, 400, "BadRequest").await;
     }
     assert_eq!(app.count("users"), 0);
 }
@@ -33,13 +22,9 @@ async fn malformed_json_is_a_bad_request_and_creates_nobody() {
 #[tokio::test]
 async fn a_json_error_never_echoes_the_input() {
     let app = spawn_app().await;
-    let body = assert_error(
-        app.post_json(&login_url(&app), r#"{"options": "hunter2-secret"}"#)
-            .await,
-        400,
-        "BadRequest",
-    )
-    .await;
+    let body =
+        assert_error(app.post_json(&login_url(&app), r#"{"options": "hunter2-secret"}"#).await, 400, "BadRequest")
+            .await;
     assert!(!body.to_string().contains("hunter2"), "{body}");
 }
 
@@ -47,31 +32,16 @@ async fn a_json_error_never_echoes_the_input() {
 async fn a_body_over_the_limit_is_refused() {
     let app = spawn_app().await;
     let big = format!("{{\"options\":{{\"pad\":\"{}\"}}}}", "a".repeat(70 * 1024));
-    assert_error(
-        app.post_json(&login_url(&app), &big).await,
-        413,
-        "ReadSizeLimitExceeded",
-    )
-    .await;
+    assert_error(app.post_json(&login_url(&app), &big).await, 413, "ReadSizeLimitExceeded").await;
     assert_eq!(app.count("users"), 0);
 }
 
 #[tokio::test]
 async fn a_body_that_is_not_json_is_an_unsupported_media_type() {
     let app = spawn_app().await;
-    for content_type in [
-        "text/plain",
-        "application/x-www-form-urlencoded",
-        "application/jsonp",
-    ] {
-        let resp = app
-            .client
-            .post(login_url(&app))
-            .header("content-type", content_type)
-            .body("{}")
-            .send()
-            .await
-            .unwrap();
+    for content_type in ["text/plain", "application/x-www-form-urlencoded", "application/jsonp"] {
+        let resp =
+            app.client.post(login_url(&app)).header("content-type", content_type).body("{}").send().await.unwrap();
         assert_error(resp, 415, "UnsupportedMediaType").await;
     }
     assert_eq!(app.count("users"), 0);
@@ -100,16 +70,8 @@ async fn an_unknown_app_id_is_not_found_on_every_app_route() {
         (Method::GET, "/auth/providers"),
         (Method::POST, "/auth/providers/anon-user/login"),
     ] {
-        let body = assert_error(
-            app.send(method, &format!("{base}{path}"), None).await,
-            404,
-            "AppNotFound",
-        )
-        .await;
-        assert!(body["error"]
-            .as_str()
-            .unwrap()
-            .contains("cannot find app using Client App ID 'no-such-app'"));
+        let body = assert_error(app.send(method, &format!("{base}{path}"), None).await, 404, "AppNotFound").await;
+        assert!(body["error"].as_str().unwrap().contains("cannot find app using Client App ID 'no-such-app'"));
     }
     assert_eq!(app.count("users"), 0);
 }
@@ -117,9 +79,7 @@ async fn an_unknown_app_id_is_not_found_on_every_app_route() {
 #[tokio::test]
 async fn an_unknown_provider_is_not_found() {
     let app = spawn_app().await;
-    let resp = app
-        .post_json(&app.app_url("/auth/providers/oauth2-nowhere/login"), "{}")
-        .await;
+    let resp = app.post_json(&app.app_url("/auth/providers/oauth2-nowhere/login"), "{}").await;
     assert_error(resp, 404, "AuthProviderNotFound").await;
 }
 
@@ -128,13 +88,7 @@ async fn linking_anonymous_credentials_is_a_bad_request() {
     let app = spawn_app().await;
     let login = app.anonymous_login().await;
     let url = format!("{}?link=true", login_url(&app));
-    assert_error(
-        app.send(Method::POST, &url, Some(&login.access_token))
-            .await,
-        400,
-        "BadRequest",
-    )
-    .await;
+    assert_error(app.send(Method::POST, &url, Some(&login.access_token)).await, 400, "BadRequest").await;
     assert_eq!(app.count("users"), 1);
 }
 
@@ -147,33 +101,16 @@ async fn a_missing_token_asks_to_authenticate_without_inviting_a_refresh() {
         (Method::DELETE, "/auth/session"),
         (Method::DELETE, "/auth/delete"),
     ] {
-        assert_error(
-            app.send(method.clone(), &app.url(path), None).await,
-            401,
-            "MissingAuthReq",
-        )
-        .await;
+        assert_error(app.send(method.clone(), &app.url(path), None).await, 401, "MissingAuthReq").await;
         // realm-web sends "Bearer null" for a logged-out user
-        assert_error(
-            app.send(method, &app.url(path), Some("null")).await,
-            401,
-            "MissingAuthReq",
-        )
-        .await;
+        assert_error(app.send(method, &app.url(path), Some("null")).await, 401, "MissingAuthReq").await;
     }
 }
 
 #[tokio::test]
 async fn garbage_tokens_are_invalid_sessions() {
     let app = spawn_app().await;
-    for token in [
-        "garbage",
-        "a.b.c",
-        "eyJhbGciOiJIUzI1NiJ9..",
-        "....",
-        "e30.e30.e30",
-        &"x".repeat(8000),
-    ] {
+    for token in ["garbage", "a.b.c", "eyJhbGciOiJIUzI1NiJ9..", "....", "e30.e30.e30", &"x".repeat(8000)] {
         assert_error(app.profile(token).await, 401, "InvalidSession").await;
         assert_error(app.refresh(token).await, 401, "InvalidSession").await;
     }
@@ -184,12 +121,7 @@ fn tampered(jwt: &str, edit: impl FnOnce(&mut serde_json::Value)) -> String {
     let parts: Vec<&str> = jwt.split('.').collect();
     let mut payload = claims(jwt);
     edit(&mut payload);
-    format!(
-        "{}.{}.{}",
-        parts[0],
-        URL_SAFE_NO_PAD.encode(payload.to_string()),
-        parts[2]
-    )
+    format!("{}.{}.{}", parts[0], URL_SAFE_NO_PAD.encode(payload.to_string()), parts[2])
 }
 
 #[tokio::test]
@@ -199,9 +131,7 @@ async fn a_tampered_token_is_refused() {
     let attacker = app.anonymous_login().await;
     let forged = tampered(&attacker.access_token, |c| c["sub"] = json!(victim.user_id));
     assert_error(app.profile(&forged).await, 401, "InvalidSession").await;
-    let longer = tampered(&attacker.access_token, |c| {
-        c["exp"] = json!(c["exp"].as_u64().unwrap() + 86400)
-    });
+    let longer = tampered(&attacker.access_token, |c| c["exp"] = json!(c["exp"].as_u64().unwrap() + 86400));
     assert_error(app.profile(&longer).await, 401, "InvalidSession").await;
     assert_error(app.delete_me(&forged).await, 401, "InvalidSession").await;
     assert_eq!(app.count("users"), 2);
@@ -213,10 +143,7 @@ async fn an_unsigned_alg_none_token_is_refused() {
     let login = app.anonymous_login().await;
     let header = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
     let payload = login.access_token.split('.').nth(1).unwrap();
-    for token in [
-        format!("{header}.{payload}."),
-        format!("{header}.{payload}"),
-    ] {
+    for token in [format!("{header}.{payload}."), format!("{header}.{payload}")] {
         assert_error(app.profile(&token).await, 401, "InvalidSession").await;
     }
 }
@@ -226,12 +153,7 @@ async fn a_token_signed_with_another_key_or_for_another_app_is_refused() {
     let app = spawn_app().await;
     let other = spawn_app().await; // its own data dir, so its own key
     let foreign = other.anonymous_login().await;
-    assert_error(
-        app.profile(&foreign.access_token).await,
-        401,
-        "InvalidSession",
-    )
-    .await;
+    assert_error(app.profile(&foreign.access_token).await, 401, "InvalidSession").await;
     let shared_key = "k".repeat(32);
     let key = guestpass_server::config::Secret::from(shared_key.as_str());
     let a = spawn_app_with(|c| c.signing_key = Some(key.clone())).await;
@@ -240,15 +162,8 @@ async fn a_token_signed_with_another_key_or_for_another_app_is_refused() {
         c.app_id = "other-app".into();
     })
     .await;
-    let body: serde_json::Value = b
-        .post_json(
-            &b.url("/app/other-app/auth/providers/anon-user/login"),
-            "{}",
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let body: serde_json::Value =
+        b.post_json(&b.url("/app/other-app/auth/providers/anon-user/login"), "{}").await.json().await.unwrap();
     let token = body["access_token"].as_str().unwrap();
     assert_error(a.profile(token).await, 401, "InvalidSession").await;
 }
@@ -258,80 +173,38 @@ async fn a_revoked_refresh_token_is_refused() {
     let app = spawn_app().await;
     let login = app.anonymous_login().await;
     app.logout(&login.refresh_token).await;
-    assert_error(
-        app.refresh(&login.refresh_token).await,
-        401,
-        "InvalidSession",
-    )
-    .await;
+    assert_error(app.refresh(&login.refresh_token).await, 401, "InvalidSession").await;
 }
 
 #[tokio::test]
 async fn a_wrong_method_or_route_is_answered_in_json() {
     let app = spawn_app().await;
-    assert_error(
-        app.send(Method::PUT, &app.url("/auth/session"), None).await,
-        405,
-        "MethodNotAllowed",
-    )
-    .await;
-    assert_error(
-        app.send(Method::PATCH, &app.url("/auth/profile"), None)
-            .await,
-        405,
-        "MethodNotAllowed",
-    )
-    .await;
-    assert_error(
-        app.send(Method::GET, &app.url("/no/such/route"), None)
-            .await,
-        404,
-        "NotFound",
-    )
-    .await;
+    assert_error(app.send(Method::PUT, &app.url("/auth/session"), None).await, 405, "MethodNotAllowed").await;
+    assert_error(app.send(Method::PATCH, &app.url("/auth/profile"), None).await, 405, "MethodNotAllowed").await;
+    assert_error(app.send(Method::GET, &app.url("/no/such/route"), None).await, 404, "NotFound").await;
 }
 
 #[tokio::test]
 async fn a_page_on_another_origin_may_call_every_route() {
     let app = spawn_app().await;
-    for (method, path) in [
-        ("POST", login_url(&app)),
-        ("POST", app.url("/auth/session")),
-        ("GET", app.url("/auth/profile")),
-    ] {
+    for (method, path) in
+        [("POST", login_url(&app)), ("POST", app.url("/auth/session")), ("GET", app.url("/auth/profile"))]
+    {
         let resp = app
             .client
             .request(Method::OPTIONS, &path)
             .header("origin", "http://127.0.0.1:5173")
             .header("access-control-request-method", method)
-            .header(
-                "access-control-request-headers",
-                "authorization,content-type",
-            )
+            .header("access-control-request-headers", "authorization,content-type")
             .send()
             .await
             .unwrap();
         assert!(resp.status().is_success(), "{path}: {}", resp.status());
         let h = resp.headers();
         assert_eq!(h["access-control-allow-origin"], "http://127.0.0.1:5173");
-        assert!(h["access-control-allow-methods"]
-            .to_str()
-            .unwrap()
-            .contains(method));
-        assert!(h["access-control-allow-headers"]
-            .to_str()
-            .unwrap()
-            .contains("authorization"));
+        assert!(h["access-control-allow-methods"].to_str().unwrap().contains(method));
+        assert!(h["access-control-allow-headers"].to_str().unwrap().contains("authorization"));
     }
-    let resp = app
-        .client
-        .get(app.app_url("/location"))
-        .header("origin", "http://elsewhere.test")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        resp.headers()["access-control-allow-origin"],
-        "http://elsewhere.test"
-    );
+    let resp = app.client.get(app.app_url("/location")).header("origin", "http://elsewhere.test").send().await.unwrap();
+    assert_eq!(resp.headers()["access-control-allow-origin"], "http://elsewhere.test");
 }

@@ -18,20 +18,12 @@ impl Drop for Server {
 
 /// Starts the binary and returns it with the address from its "listening on" line.
 fn start(command: &mut Command) -> (Server, String) {
-    let mut child = command
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("binary starts");
+    let mut child = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("binary starts");
     let stdout = child.stdout.take().unwrap();
     let server = Server(child);
     let mut lines = BufReader::new(stdout).lines();
     let line = lines.next().expect("a log line").unwrap();
-    let url = line
-        .split("listening on ")
-        .nth(1)
-        .unwrap_or_else(|| panic!("unexpected first line: {line}"))
-        .trim();
+    let url = line.split("listening on ").nth(1).unwrap_or_else(|| panic!("unexpected first line: {line}")).trim();
     // keep draining stdout so the server never blocks on a full pipe
     std::thread::spawn(move || for _ in lines {});
     (server, url.to_owned())
@@ -49,15 +41,7 @@ async fn the_binary_takes_flags_logs_its_address_and_serves_the_page_and_the_sdk
     let data = dir.path().join("g.db");
     let (_server, url) = start(
         Command::new(env!("CARGO_BIN_EXE_guestpass-server"))
-            .args([
-                "--listen",
-                "127.0.0.1:0",
-                "--app-id",
-                "flag-app",
-                "--access-token-ttl",
-                "90s",
-                "--www",
-            ])
+            .args(["--listen", "127.0.0.1:0", "--app-id", "flag-app", "--access-token-ttl", "90s", "--www"])
             .arg(&www)
             .arg("--data")
             .arg(&data),
@@ -66,20 +50,10 @@ async fn the_binary_takes_flags_logs_its_address_and_serves_the_page_and_the_sdk
     let page = client.get(format!("{url}/")).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
     assert_eq!(page.text().await.unwrap(), "<h1>reader</h1>");
-    let sdk = client
-        .get(format!("{url}/pkg/guestpass.js"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        sdk.status(),
-        StatusCode::OK,
-        "pkg/ beside www/ is served at /pkg/"
-    );
+    let sdk = client.get(format!("{url}/pkg/guestpass.js")).send().await.unwrap();
+    assert_eq!(sdk.status(), StatusCode::OK, "pkg/ beside www/ is served at /pkg/");
     let login: serde_json::Value = client
-        .post(format!(
-            "{url}/api/client/v2.0/app/flag-app/auth/providers/anon-user/login"
-        ))
+        .post(format!("{url}/api/client/v2.0/app/flag-app/auth/providers/anon-user/login"))
         .send()
         .await
         .unwrap()
@@ -87,15 +61,9 @@ async fn the_binary_takes_flags_logs_its_address_and_serves_the_page_and_the_sdk
         .await
         .unwrap();
     let claims = crate::helpers::claims(login["access_token"].as_str().unwrap());
-    assert_eq!(
-        claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
-        90
-    );
+    assert_eq!(claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(), 90);
     assert!(data.exists());
-    assert!(
-        dir.path().join("g.db.signing-key").exists(),
-        "the generated key is kept beside the data"
-    );
+    assert!(dir.path().join("g.db.signing-key").exists(), "the generated key is kept beside the data");
 }
 
 #[tokio::test]
@@ -109,14 +77,9 @@ async fn the_binary_reads_its_settings_from_the_environment() {
             .env("GUESTPASS_ACCESS_TOKEN_TTL", "2m")
             .env("GUESTPASS_SIGNING_KEY", "0123456789abcdef0123456789abcdef"),
     );
-    let resp = reqwest::get(format!("{url}/api/client/v2.0/app/env-app/location"))
-        .await
-        .unwrap();
+    let resp = reqwest::get(format!("{url}/api/client/v2.0/app/env-app/location")).await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
-    assert!(
-        !dir.path().join("env.db.signing-key").exists(),
-        "a given key is not written to disk"
-    );
+    assert!(!dir.path().join("env.db.signing-key").exists(), "a given key is not written to disk");
 }
 
 #[test]
@@ -136,10 +99,8 @@ fn a_short_signing_key_stops_the_server_with_a_clear_error() {
 
 #[test]
 fn a_bad_duration_is_refused_at_the_command_line() {
-    let out = Command::new(env!("CARGO_BIN_EXE_guestpass-server"))
-        .args(["--access-token-ttl", "soon"])
-        .output()
-        .unwrap();
+    let out =
+        Command::new(env!("CARGO_BIN_EXE_guestpass-server")).args(["--access-token-ttl", "soon"]).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("30m"));
 }

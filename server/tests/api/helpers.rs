@@ -25,19 +25,10 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("guestpass.db");
     let server = start(&data, adjust).await;
-    TestApp {
-        base: server.0,
-        data,
-        client: reqwest::Client::new(),
-        _dir: dir,
-        server: server.1,
-    }
+    TestApp { base: server.0, data, client: reqwest::Client::new(), _dir: dir, server: server.1 }
 }
 
-async fn start(
-    data: &std::path::Path,
-    adjust: impl FnOnce(&mut Config),
-) -> (String, tokio::task::JoinHandle<()>) {
+async fn start(data: &std::path::Path, adjust: impl FnOnce(&mut Config)) -> (String, tokio::task::JoinHandle<()>) {
     let mut config = Config::for_data(data);
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.app_id = APP_ID.into();
@@ -115,63 +106,71 @@ impl TestApp {
     }
 
     pub async fn profile(&self, access_token: &str) -> Response {
-        self.send(Method::GET, &self.url("/auth/profile"), Some(access_token))
-            .await
+        self.send(Method::GET, &self.url("/auth/profile"), Some(access_token)).await
     }
 
     pub async fn refresh(&self, refresh_token: &str) -> Response {
-        self.send(
-            Method::POST,
-            &self.url("/auth/session"),
-            Some(refresh_token),
-        )
-        .await
+        self.send(Method::POST, &self.url("/auth/session"), Some(refresh_token)).await
     }
 
     pub async fn logout(&self, refresh_token: &str) -> Response {
-        self.send(
-            Method::DELETE,
-            &self.url("/auth/session"),
-            Some(refresh_token),
-        )
-        .await
+        self.send(Method::DELETE, &self.url("/auth/session"), Some(refresh_token)).await
     }
 
     pub async fn delete_me(&self, access_token: &str) -> Response {
-        self.send(
-            Method::DELETE,
-            &self.url("/auth/delete"),
-            Some(access_token),
-        )
-        .await
+        self.send(Method::DELETE, &self.url("/auth/delete"), Some(access_token)).await
+    }
+
+    pub fn userpass_url(&self, action: &str) -> String {
+        self.app_url(&format!("/auth/providers/local-userpass/{action}"))
+    }
+
+    pub async fn register(&self, email: &str, password: &str) -> Response {
+        let body = serde_json::json!({ "email": email, "password": password }).to_string();
+        self.post_json(&self.userpass_url("register"), &body).await
+    }
+
+    /// Logs in (or links, with `link_with` = the linking user's access token) with a provider.
+    pub async fn provider_login(&self, provider: &str, body: Value, link_with: Option<&str>) -> Response {
+        let mut url = self.app_url(&format!("/auth/providers/{provider}/login"));
+        let mut req = self.client.post(&url).json(&body);
+        if let Some(token) = link_with {
+            url.push_str("?link=true");
+            req = self.client.post(&url).json(&body).bearer_auth(token);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    pub async fn email_login(&self, email: &str, password: &str, link_with: Option<&str>) -> Response {
+        let body = serde_json::json!({ "username": email, "password": password });
+        self.provider_login("local-userpass", body, link_with).await
+    }
+
+    /// The mails in the outbox, oldest first.
+    pub fn outbox(&self) -> Vec<Value> {
+        let path = self.data.with_file_name("guestpass.db.outbox");
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+            .collect()
     }
 
     /// Rows in `table`, read straight from the database file.
     pub fn count(&self, table: &str) -> i64 {
         let conn = rusqlite::Connection::open(&self.data).unwrap();
-        conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
-            .unwrap()
+        conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()
     }
 }
 
 /// Asserts the protocol's error shape and returns the body.
 pub async fn assert_error(resp: Response, status: u16, code: &str) -> Value {
     assert_eq!(resp.status().as_u16(), status, "status");
-    let content_type = resp
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_owned());
-    assert_eq!(
-        content_type.as_deref(),
-        Some("application/json"),
-        "error content type"
-    );
+    let content_type = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
+    assert_eq!(content_type.as_deref(), Some("application/json"), "error content type");
     let body: Value = resp.json().await.expect("JSON error body");
     assert_eq!(body["error_code"], code, "{body}");
-    assert!(
-        body["error"].as_str().is_some_and(|e| !e.is_empty()),
-        "{body}"
-    );
+    assert!(body["error"].as_str().is_some_and(|e| !e.is_empty()), "{body}");
     assert!(body["link"].is_string(), "{body}");
     body
 }

@@ -4,5 +4,8 @@
 mod anonymous;
 mod bad_input;
 mod binary;
+mod custom_token;
 mod helpers;
+mod link;
 mod session;
+mod userpass;

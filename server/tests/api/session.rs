@@ -28,10 +28,7 @@ async fn refresh_answers_only_a_new_access_token_that_works() {
     let access = body["access_token"].as_str().unwrap();
     assert_eq!(app.profile(access).await.status(), StatusCode::OK);
     // the original refresh token keeps working
-    assert_eq!(
-        app.refresh(&login.refresh_token).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.refresh(&login.refresh_token).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -39,24 +36,9 @@ async fn an_expired_access_token_is_an_invalid_session_and_a_refresh_recovers() 
     let app = spawn_app_with(|c| c.access_token_ttl = std::time::Duration::from_secs(1)).await;
     let login = app.anonymous_login().await;
     sleep(2.1).await;
-    assert_error(
-        app.profile(&login.access_token).await,
-        401,
-        "InvalidSession",
-    )
-    .await;
-    let fresh: Value = app
-        .refresh(&login.refresh_token)
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        app.profile(fresh["access_token"].as_str().unwrap())
-            .await
-            .status(),
-        StatusCode::OK
-    );
+    assert_error(app.profile(&login.access_token).await, 401, "InvalidSession").await;
+    let fresh: Value = app.refresh(&login.refresh_token).await.json().await.unwrap();
+    assert_eq!(app.profile(fresh["access_token"].as_str().unwrap()).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
@@ -65,31 +47,11 @@ async fn logout_revokes_the_session_and_deletes_the_anonymous_user() {
     let login = app.anonymous_login().await;
     let resp = app.logout(&login.refresh_token).await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
-    assert!(
-        resp.headers().get("content-type").is_none(),
-        "void answers carry no content type"
-    );
-    assert_error(
-        app.refresh(&login.refresh_token).await,
-        401,
-        "InvalidSession",
-    )
-    .await;
+    assert!(resp.headers().get("content-type").is_none(), "void answers carry no content type");
+    assert_error(app.refresh(&login.refresh_token).await, 401, "InvalidSession").await;
     // revocation is immediate: the still-unexpired access token no longer works either
-    assert_error(
-        app.profile(&login.access_token).await,
-        401,
-        "InvalidSession",
-    )
-    .await;
-    assert_eq!(
-        (
-            app.count("users"),
-            app.count("identities"),
-            app.count("sessions")
-        ),
-        (0, 0, 0)
-    );
+    assert_error(app.profile(&login.access_token).await, 401, "InvalidSession").await;
+    assert_eq!((app.count("users"), app.count("identities"), app.count("sessions")), (0, 0, 0));
 }
 
 #[tokio::test]
@@ -97,17 +59,9 @@ async fn a_second_logout_says_the_refresh_token_is_gone() {
     let app = spawn_app().await;
     let login = app.anonymous_login().await;
     app.logout(&login.refresh_token).await;
-    let body = assert_error(
-        app.logout(&login.refresh_token).await,
-        401,
-        "InvalidSession",
-    )
-    .await;
+    let body = assert_error(app.logout(&login.refresh_token).await, 401, "InvalidSession").await;
     // realm-web's logOut tolerates exactly this text (PROTOCOL.md §5.3)
-    assert!(body["error"]
-        .as_str()
-        .unwrap()
-        .contains("failed to find refresh token"));
+    assert!(body["error"].as_str().unwrap().contains("failed to find refresh token"));
 }
 
 #[tokio::test]
@@ -127,65 +81,22 @@ async fn delete_removes_the_user_its_identities_and_sessions() {
     let other = app.anonymous_login().await;
     let resp = app.delete_me(&login.access_token).await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
-    assert_error(
-        app.profile(&login.access_token).await,
-        401,
-        "InvalidSession",
-    )
-    .await;
-    assert_error(
-        app.refresh(&login.refresh_token).await,
-        401,
-        "InvalidSession",
-    )
-    .await;
+    assert_error(app.profile(&login.access_token).await, 401, "InvalidSession").await;
+    assert_error(app.refresh(&login.refresh_token).await, 401, "InvalidSession").await;
     // realm-web's deleteUser then logs out with the deleted user's refresh token
-    let body = assert_error(
-        app.logout(&login.refresh_token).await,
-        401,
-        "InvalidSession",
-    )
-    .await;
-    assert!(body["error"]
-        .as_str()
-        .unwrap()
-        .contains("failed to find refresh token"));
-    assert_eq!(
-        (
-            app.count("users"),
-            app.count("identities"),
-            app.count("sessions")
-        ),
-        (1, 1, 1)
-    );
-    assert_eq!(
-        app.profile(&other.access_token).await.status(),
-        StatusCode::OK
-    );
+    let body = assert_error(app.logout(&login.refresh_token).await, 401, "InvalidSession").await;
+    assert!(body["error"].as_str().unwrap().contains("failed to find refresh token"));
+    assert_eq!((app.count("users"), app.count("identities"), app.count("sessions")), (1, 1, 1));
+    assert_eq!(app.profile(&other.access_token).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
 async fn a_refresh_token_is_not_an_access_token_and_the_reverse() {
     let app = spawn_app().await;
     let login = app.anonymous_login().await;
-    assert_error(
-        app.profile(&login.refresh_token).await,
-        401,
-        "InvalidSession",
-    )
-    .await;
-    assert_error(
-        app.delete_me(&login.refresh_token).await,
-        401,
-        "InvalidSession",
-    )
-    .await;
-    assert_error(
-        app.refresh(&login.access_token).await,
-        401,
-        "InvalidSession",
-    )
-    .await;
+    assert_error(app.profile(&login.refresh_token).await, 401, "InvalidSession").await;
+    assert_error(app.delete_me(&login.refresh_token).await, 401, "InvalidSession").await;
+    assert_error(app.refresh(&login.access_token).await, 401, "InvalidSession").await;
     assert_error(app.logout(&login.access_token).await, 401, "InvalidSession").await;
     assert_eq!(app.count("users"), 1, "nothing was changed");
 }
@@ -195,15 +106,8 @@ async fn sessions_and_the_signing_key_survive_a_restart() {
     let mut app = spawn_app().await;
     let login = app.anonymous_login().await;
     app.restart().await;
-    assert_eq!(
-        app.profile(&login.access_token).await.status(),
-        StatusCode::OK,
-        "same key after restart"
-    );
-    assert_eq!(
-        app.refresh(&login.refresh_token).await.status(),
-        StatusCode::OK
-    );
+    assert_eq!(app.profile(&login.access_token).await.status(), StatusCode::OK, "same key after restart");
+    assert_eq!(app.refresh(&login.refresh_token).await.status(), StatusCode::OK);
 }
 
 #[tokio::test]
