@@ -1,0 +1,207 @@
+//! One user of an app as the SDK knows it: tokens, profile, state.
+//!
+//! A [`UserState`] is shared (`Rc`) by the app's user list and every JS `User` handle for that
+//! user, so a refresh or a logout through one handle is seen through all of them.
+
+use std::cell::RefCell;
+use std::fmt;
+use std::rc::Rc;
+
+use wasm_bindgen::JsValue;
+
+use crate::credentials::ANONYMOUS;
+use crate::json;
+use crate::session::Flight;
+use crate::storage::StoredUser;
+
+/// Where a user stands, realm-web's three states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum State {
+    /// Holds a refresh token: can make authenticated calls.
+    Active,
+    /// Listed, without tokens: must log in again.
+    LoggedOut,
+    /// Gone from the list and from storage (an anonymous user that logged out can never log back
+    /// in, so it is not kept).
+    Removed,
+}
+
+impl State {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            State::Active => "active",
+            State::LoggedOut => "logged-out",
+            State::Removed => "removed",
+        }
+    }
+}
+
+/// One identity of a user (`identities[]` of the profile).
+#[derive(Clone, Debug)]
+pub(crate) struct Identity {
+    pub id: String,
+    pub provider_type: String,
+}
+
+/// The user's profile: what the server sent (kept whole for storage) and the identities read
+/// from it.
+#[derive(Clone, Debug)]
+pub(crate) struct Profile {
+    raw: JsValue,
+    pub identities: Vec<Identity>,
+}
+
+impl Profile {
+    /// Reads a profile from the server or from storage; `None` without an `identities` array.
+    pub(crate) fn parse(raw: JsValue) -> Option<Profile> {
+        let list = json::as_array(&json::get(&raw, "identities")?)?;
+        let identities = list
+            .iter()
+            .filter_map(|identity| {
+                Some(Identity {
+                    id: json::get_string(&identity, "id")?,
+                    provider_type: json::get_string(&identity, "provider_type")?,
+                })
+            })
+            .collect();
+        Some(Profile { raw, identities })
+    }
+}
+
+/// What changes about a user. Not `Debug`: it holds tokens.
+struct UserData {
+    provider_type: String,
+    access_token: Option<String>,
+    refresh_token: Option<String>,
+    profile: Option<Profile>,
+    removed: bool,
+}
+
+/// A user of one app.
+pub(crate) struct UserState {
+    pub id: String,
+    data: RefCell<UserData>,
+    /// The refresh under way for this user, which concurrent callers wait for.
+    pub(crate) refreshing: RefCell<Option<Rc<Flight>>>,
+}
+
+impl UserState {
+    /// A user just logged in.
+    pub(crate) fn new(id: String, provider_type: &str) -> Rc<UserState> {
+        Rc::new(UserState {
+            id,
+            data: RefCell::new(UserData {
+                provider_type: provider_type.to_owned(),
+                access_token: None,
+                refresh_token: None,
+                profile: None,
+                removed: false,
+            }),
+            refreshing: RefCell::new(None),
+        })
+    }
+
+    /// A user read back from storage.
+    pub(crate) fn restore(id: String, stored: StoredUser) -> Rc<UserState> {
+        let user = UserState::new(id, &stored.provider_type);
+        {
+            let mut data = user.data.borrow_mut();
+            data.access_token = stored.access_token;
+            data.refresh_token = stored.refresh_token;
+            data.profile = Profile::parse(stored.profile);
+        }
+        user
+    }
+
+    /// The record to store.
+    pub(crate) fn stored(&self) -> StoredUser {
+        let data = self.data.borrow();
+        StoredUser {
+            provider_type: data.provider_type.clone(),
+            access_token: data.access_token.clone(),
+            refresh_token: data.refresh_token.clone(),
+            profile: data.profile.as_ref().map_or(JsValue::NULL, |p| p.raw.clone()),
+        }
+    }
+
+    pub(crate) fn state(&self) -> State {
+        let data = self.data.borrow();
+        if data.removed {
+            State::Removed
+        } else if data.refresh_token.is_some() {
+            State::Active
+        } else {
+            State::LoggedOut
+        }
+    }
+
+    /// Whether every identity is anonymous (realm-core's rule); without a profile, whether the
+    /// user logged in anonymously. A linked user has another identity and is no longer
+    /// anonymous: it is kept on logout and not reused by anonymous logins.
+    pub(crate) fn is_anonymous(&self) -> bool {
+        let data = self.data.borrow();
+        match data.profile.as_ref().map(|p| &p.identities) {
+            Some(identities) if !identities.is_empty() => identities.iter().all(|i| i.provider_type == ANONYMOUS),
+            _ => data.provider_type == ANONYMOUS,
+        }
+    }
+
+    pub(crate) fn provider_type(&self) -> String {
+        self.data.borrow().provider_type.clone()
+    }
+
+    pub(crate) fn identities(&self) -> Vec<Identity> {
+        let data = self.data.borrow();
+        data.profile.as_ref().map(|p| p.identities.clone()).unwrap_or_default()
+    }
+
+    pub(crate) fn access_token(&self) -> Option<String> {
+        self.data.borrow().access_token.clone()
+    }
+
+    pub(crate) fn refresh_token(&self) -> Option<String> {
+        self.data.borrow().refresh_token.clone()
+    }
+
+    /// Takes the tokens and profile of a successful login.
+    pub(crate) fn log_in(
+        &self,
+        provider_type: &str,
+        access_token: String,
+        refresh_token: String,
+        profile: Option<Profile>,
+    ) {
+        let mut data = self.data.borrow_mut();
+        provider_type.clone_into(&mut data.provider_type);
+        data.access_token = Some(access_token);
+        data.refresh_token = Some(refresh_token);
+        // A login without a profile keeps the one we had: the identities did not change.
+        if profile.is_some() {
+            data.profile = profile;
+        }
+        data.removed = false;
+    }
+
+    pub(crate) fn set_access_token(&self, token: String) {
+        self.data.borrow_mut().access_token = Some(token);
+    }
+
+    pub(crate) fn set_profile(&self, profile: Profile) {
+        self.data.borrow_mut().profile = Some(profile);
+    }
+
+    /// Forgets both tokens; the user becomes logged out (or, with `removed`, gone).
+    pub(crate) fn end_session(&self, removed: bool) {
+        let mut data = self.data.borrow_mut();
+        data.access_token = None;
+        data.refresh_token = None;
+        data.removed |= removed;
+    }
+}
+
+impl fmt::Debug for UserState {
+    // By hand: the tokens must never be printed.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UserState").field("id", &self.id).field("state", &self.state()).finish_non_exhaustive()
+    }
+}

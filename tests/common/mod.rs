@@ -1,0 +1,193 @@
+//! What the browser tests share: the server URLs, a clean page, a request log, and calls through
+//! the JS surface (the tests use the names a page uses, so they check those too).
+
+#![allow(dead_code)] // each test file uses a different part
+
+use guestpass::{App, Credentials};
+use js_sys::{Array, Function, Promise, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// The normal server.
+pub fn server() -> &'static str {
+    match option_env!("GUESTPASS_TEST_URL") {
+        Some(url) => url,
+        None => panic!(
+            "GUESTPASS_TEST_URL is not set: start guestpass-server and build the tests with \
+             GUESTPASS_TEST_URL=http://127.0.0.1:<port>"
+        ),
+    }
+}
+
+/// The same server with a 2-second access-token lifetime.
+pub fn short_server() -> &'static str {
+    match option_env!("GUESTPASS_TEST_SHORT_URL") {
+        Some(url) => url,
+        None => panic!(
+            "GUESTPASS_TEST_SHORT_URL is not set: start guestpass-server with \
+             --access-token-ttl 2s and build the tests with GUESTPASS_TEST_SHORT_URL=http://127.0.0.1:<port>"
+        ),
+    }
+}
+
+pub fn app_id() -> &'static str {
+    option_env!("GUESTPASS_TEST_APP_ID").unwrap_or("guestpass-test")
+}
+
+/// Clears localStorage and starts a new request log: every test begins here.
+pub fn fresh_page() {
+    storage().clear().unwrap();
+    // Wrap window.fetch once; the SDK looks fetch up at call time, so it goes through this.
+    Function::new_no_args(
+        "const w = window;
+         if (!w.__realFetch) {
+           w.__realFetch = w.fetch;
+           w.fetch = function (url, init) {
+             w.__requests.push(((init && init.method) || 'GET') + ' ' + url);
+             w.__bodies.push(init && init.body != null ? String(init.body) : null);
+             if (w.__unreachable && String(url).includes(w.__unreachable)) {
+               return Promise.reject(new TypeError('Failed to fetch'));
+             }
+             return w.__realFetch.call(this, url, init);
+           };
+         }
+         w.__requests = [];
+         w.__bodies = [];
+         w.__unreachable = null;",
+    )
+    .call0(&JsValue::UNDEFINED)
+    .unwrap();
+}
+
+/// The requests the page made since [`fresh_page`] or [`forget_requests`], as `"METHOD url"`.
+pub fn requests() -> Vec<String> {
+    let log: Array = Reflect::get(&window(), &"__requests".into()).unwrap().unchecked_into();
+    log.iter().map(|r| r.as_string().unwrap()).collect()
+}
+
+/// The bodies of those requests (`None` without one).
+pub fn request_bodies() -> Vec<Option<String>> {
+    let log: Array = Reflect::get(&window(), &"__bodies".into()).unwrap().unchecked_into();
+    log.iter().map(|body| body.as_string()).collect()
+}
+
+pub fn forget_requests() {
+    Reflect::set(&window(), &"__requests".into(), &Array::new()).unwrap();
+    Reflect::set(&window(), &"__bodies".into(), &Array::new()).unwrap();
+}
+
+/// From now on, the page's fetch fails (as with no network) for URLs containing `fragment`.
+pub fn unreachable(fragment: Option<&str>) {
+    let value = fragment.map_or(JsValue::NULL, JsValue::from_str);
+    Reflect::set(&window(), &"__unreachable".into(), &value).unwrap();
+}
+
+pub fn window() -> web_sys::Window {
+    web_sys::window().unwrap()
+}
+
+pub fn storage() -> web_sys::Storage {
+    window().local_storage().unwrap().unwrap()
+}
+
+pub fn stored(key: &str) -> Option<String> {
+    storage().get_item(key).unwrap()
+}
+
+pub fn users_key() -> String {
+    ["guestpass:", app_id(), ":users"].concat()
+}
+
+pub fn device_key() -> String {
+    ["guestpass:", app_id(), ":deviceId"].concat()
+}
+
+pub fn user_key(id: &str) -> String {
+    ["guestpass:", app_id(), ":user:", id].concat()
+}
+
+/// `new App({ id, baseUrl })`, as the JS object a page holds.
+pub fn new_app_with(id: &str, base_url: &str) -> JsValue {
+    let config = js_sys::Object::new();
+    Reflect::set(&config, &"id".into(), &id.into()).unwrap();
+    Reflect::set(&config, &"baseUrl".into(), &base_url.into()).unwrap();
+    match App::new(config.into()) {
+        Ok(app) => app.into(),
+        Err(e) => panic!("new App threw: {e:?}"),
+    }
+}
+
+pub fn new_app(base_url: &str) -> JsValue {
+    new_app_with(app_id(), base_url)
+}
+
+/// `Credentials.anonymous(reuse)`.
+pub fn anonymous(reuse: Option<bool>) -> JsValue {
+    Credentials::anonymous(reuse).into()
+}
+
+/// `object[name]`.
+pub fn get(object: &JsValue, name: &str) -> JsValue {
+    Reflect::get(object, &name.into()).unwrap()
+}
+
+pub fn get_string(object: &JsValue, name: &str) -> String {
+    get(object, name).as_string().unwrap_or_else(|| panic!("{name} is not a string"))
+}
+
+/// `object[method](...args)`, a promise not yet awaited.
+pub fn start(object: &JsValue, method: &str, args: &[JsValue]) -> JsFuture {
+    let function: Function = get(object, method).dyn_into().unwrap();
+    let args: Array = args.iter().collect();
+    let promise: Promise = function.apply(object, &args).unwrap().dyn_into().unwrap();
+    JsFuture::from(promise)
+}
+
+/// `await object[method](...args)`.
+pub async fn call(object: &JsValue, method: &str, args: &[JsValue]) -> Result<JsValue, JsValue> {
+    start(object, method, args).await
+}
+
+/// `await app.logIn(credentials)`, which must succeed.
+pub async fn log_in(app: &JsValue, credentials: JsValue) -> JsValue {
+    match call(app, "logIn", &[credentials]).await {
+        Ok(user) => user,
+        Err(e) => panic!("logIn failed: {}", describe(&e)),
+    }
+}
+
+/// `"<code> <status>: <message>"` of a rejection.
+pub fn describe(error: &JsValue) -> String {
+    let code = get(error, "code").as_string().unwrap_or_default();
+    let status = get(error, "status").as_f64().unwrap_or(-1.0);
+    let message = get(error, "message").as_string().unwrap_or_default();
+    format!("{code} {status}: {message}")
+}
+
+/// Status of a request made with the page's own fetch (not counted), with `Bearer <token>`.
+pub async fn raw_status(method: &str, url: &str, token: &str) -> u16 {
+    let send = Function::new_with_args(
+        "method, url, token",
+        "return (window.__realFetch || window.fetch)(url, {
+           method, headers: { Authorization: 'Bearer ' + token }
+         }).then(r => r.status);",
+    );
+    let promise: Promise =
+        send.call3(&JsValue::UNDEFINED, &method.into(), &url.into(), &token.into()).unwrap().dyn_into().unwrap();
+    JsFuture::from(promise).await.unwrap().as_f64().unwrap() as u16
+}
+
+pub fn session_url(base: &str) -> String {
+    [base, "/api/client/v2.0/auth/session"].concat()
+}
+
+pub async fn sleep(ms: i32) {
+    let promise = Promise::new(&mut |resolve, _| {
+        window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).unwrap();
+    });
+    JsFuture::from(promise).await.unwrap();
+}
+
+pub fn is_hex_id(id: &str) -> bool {
+    id.len() == 24 && id.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}

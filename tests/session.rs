@@ -1,0 +1,164 @@
+//! Refresh, logout and revoked sessions (needs the two servers: see tests/common).
+
+mod common;
+
+use common::*;
+use wasm_bindgen::JsValue;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+#[wasm_bindgen_test]
+async fn log_out_removes_the_anonymous_user_and_ends_its_session() {
+    fresh_page();
+    let app = new_app(server());
+    let user = log_in(&app, anonymous(None)).await;
+    let id = get_string(&user, "id");
+    let refresh_token = get_string(&user, "refreshToken");
+    forget_requests();
+
+    call(&user, "logOut", &[]).await.unwrap();
+
+    assert_eq!(get_string(&user, "state"), "removed");
+    assert!(get(&user, "refreshToken").is_null());
+    assert!(get(&user, "accessToken").is_null());
+    assert!(get(&app, "currentUser").is_null());
+    assert_eq!(js_sys::Object::keys(&get(&app, "allUsers").into()).length(), 0);
+    assert_eq!(stored(&user_key(&id)), None);
+    assert_eq!(stored(&users_key()).as_deref(), Some("[]"));
+    assert_eq!(requests(), [["DELETE ", &session_url(server())].concat()]);
+    assert_eq!(raw_status("POST", &session_url(server()), &refresh_token).await, 401);
+}
+
+#[wasm_bindgen_test]
+async fn refresh_access_token_gets_a_new_access_token() {
+    fresh_page();
+    let app = new_app(server());
+    let user = log_in(&app, anonymous(None)).await;
+    let access_token = get_string(&user, "accessToken");
+    // Access tokens carry `iat` in seconds: let a second pass so the new one differs.
+    sleep(1100).await;
+    forget_requests();
+
+    call(&user, "refreshAccessToken", &[]).await.unwrap();
+
+    assert_eq!(requests(), [["POST ", &session_url(server())].concat()]);
+    let new_token = get_string(&user, "accessToken");
+    assert_ne!(new_token, access_token);
+    let record = stored(&user_key(&get_string(&user, "id"))).unwrap();
+    assert!(record.contains(&new_token), "the new access token is stored");
+}
+
+#[wasm_bindgen_test]
+async fn an_expired_access_token_is_refreshed_once_and_the_request_retried() {
+    fresh_page();
+    let app = new_app(short_server());
+    let user = log_in(&app, anonymous(None)).await;
+    let access_token = get_string(&user, "accessToken");
+    let refresh_token = get_string(&user, "refreshToken");
+    sleep(3000).await; // the short server's access tokens live 2 s
+    forget_requests();
+
+    if let Err(e) = call(&user, "refreshProfile", &[]).await {
+        panic!("refreshProfile failed: {}", describe(&e));
+    }
+
+    let profile = [short_server(), "/api/client/v2.0/auth/profile"].concat();
+    assert_eq!(
+        requests(),
+        [["GET ", &profile].concat(), ["POST ", &session_url(short_server())].concat(), ["GET ", &profile].concat(),]
+    );
+    assert_ne!(get_string(&user, "accessToken"), access_token);
+    assert_eq!(get_string(&user, "refreshToken"), refresh_token);
+    let identities: js_sys::Array = get(&user, "identities").into();
+    assert_eq!(identities.length(), 1);
+    assert_eq!(get_string(&identities.get(0), "providerType"), "anon-user");
+}
+
+#[wasm_bindgen_test]
+async fn a_revoked_session_fails_after_one_refresh_and_logs_the_user_out() {
+    fresh_page();
+    let app = new_app(server());
+    let user = log_in(&app, anonymous(Some(false))).await;
+    let id = get_string(&user, "id");
+    // Log out behind the SDK's back: the server revokes the session and deletes the
+    // anonymous user, so both the access and the refresh token are refused from now on.
+    let refresh_token = get_string(&user, "refreshToken");
+    assert_eq!(raw_status("DELETE", &session_url(server()), &refresh_token).await, 204);
+    forget_requests();
+
+    let error = call(&user, "refreshProfile", &[]).await.unwrap_err();
+
+    assert_eq!(get_string(&error, "code"), "InvalidSession", "{}", describe(&error));
+    assert_eq!(get(&error, "status"), JsValue::from(401));
+    assert_eq!(
+        requests(),
+        [["GET ", server(), "/api/client/v2.0/auth/profile"].concat(), ["POST ", &session_url(server())].concat(),],
+        "one refresh, no retry loop"
+    );
+    assert_eq!(get_string(&user, "state"), "removed");
+    assert!(get(&user, "accessToken").is_null());
+    assert!(get(&app, "currentUser").is_null());
+    assert_eq!(stored(&user_key(&id)), None);
+}
+
+#[wasm_bindgen_test]
+async fn log_out_ends_the_local_session_even_when_the_server_is_unreachable() {
+    fresh_page();
+    let app = new_app(server());
+    let user = log_in(&app, anonymous(None)).await;
+    let id = get_string(&user, "id");
+    let refresh_token = get_string(&user, "refreshToken");
+    unreachable(Some("/auth/session"));
+
+    let error = call(&user, "logOut", &[]).await.unwrap_err();
+
+    assert_eq!(get_string(&error, "code"), "NetworkError", "{}", describe(&error));
+    assert_eq!(get_string(&user, "state"), "removed");
+    assert!(get(&user, "refreshToken").is_null());
+    assert!(get(&app, "currentUser").is_null());
+    assert_eq!(stored(&user_key(&id)), None);
+    // The server was never told: its session lives on. End it so the test leaves nothing.
+    unreachable(None);
+    assert_eq!(raw_status("DELETE", &session_url(server()), &refresh_token).await, 204);
+}
+
+#[wasm_bindgen_test]
+async fn a_refresh_that_cannot_reach_the_server_keeps_the_session() {
+    fresh_page();
+    let app = new_app(server());
+    let user = log_in(&app, anonymous(None)).await;
+    let id = get_string(&user, "id");
+    let access_token = get_string(&user, "accessToken");
+    let record = stored(&user_key(&id));
+    unreachable(Some("/auth/session"));
+
+    let error = call(&user, "refreshAccessToken", &[]).await.unwrap_err();
+
+    assert_eq!(get_string(&error, "code"), "NetworkError", "{}", describe(&error));
+    assert_eq!(get(&error, "status"), JsValue::from(0));
+    assert_eq!(get_string(&user, "state"), "active");
+    assert_eq!(get_string(&user, "accessToken"), access_token);
+    assert_eq!(stored(&user_key(&id)), record);
+    unreachable(None);
+    call(&user, "refreshAccessToken", &[]).await.unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn overlapping_requests_with_an_expired_token_share_one_refresh() {
+    fresh_page();
+    let app = new_app(short_server());
+    let user = log_in(&app, anonymous(None)).await;
+    sleep(3000).await; // the short server's access tokens live 2 s
+    forget_requests();
+
+    let first = start(&user, "refreshProfile", &[]);
+    let second = start(&user, "refreshProfile", &[]);
+    let (first, second) = (first.await, second.await);
+
+    assert!(first.is_ok() && second.is_ok(), "both calls succeed");
+    let requests = requests();
+    let refreshes = requests.iter().filter(|r| r.starts_with("POST ")).count();
+    assert_eq!(refreshes, 1, "one refresh for both: {requests:?}");
+    assert_eq!(requests.len(), 5, "two refused, one refresh, two retried: {requests:?}");
+}
