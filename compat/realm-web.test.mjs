@@ -75,21 +75,23 @@ function describeLog(log) {
 }
 
 function formatEntry(e) {
-  return `  ${e.method} ${e.path} [${e.auth}] -> ${e.status ?? e.failure}${e.body ? ` ${e.body}` : ""}`;
+  return `  ${e.method} ${e.path}${e.search ?? ""} [${e.auth}] -> ${e.status ?? e.failure}${e.body ? ` ${e.body}` : ""}`;
 }
 
 /**
  * A realm-web App with its own storage and a recording, bounded fetch.
- * `log` gets one entry per request: {method, path, auth, status, body (non-2xx only)}.
+ * `log` gets one entry per request: {method, path, search, auth, status, body (non-2xx only)}.
  */
 function makeApp(baseUrl, id = APP_ID) {
   const log = [];
   const recordingFetch = async (url, init = {}) => {
     const headers = new Headers(init.headers);
     const authHeader = headers.get("authorization");
+    const parsedUrl = new URL(String(url));
     const entry = {
       method: init.method ?? "GET",
-      path: new URL(String(url)).pathname,
+      path: parsedUrl.pathname,
+      search: parsedUrl.search,
       auth: authHeader === null ? "no auth" : authHeader.slice(0, 7) + "…" + authHeader.slice(-6),
       authHeader,
     };
@@ -181,6 +183,50 @@ async function freshAnonymousUser(baseUrl) {
   const { app, log } = makeApp(baseUrl);
   const user = await withLog(log, () => within(app.logIn(Realm.Credentials.anonymous()), "app.logIn(anonymous())", log));
   return { app, log, user };
+}
+
+const USERPASS = "/auth/providers/local-userpass";
+
+/** An email no earlier run or other test has registered. */
+function uniqueEmail(tag) {
+  return `compat-${tag}-${randomBytes(6).toString("hex")}@example.com`;
+}
+
+/** Register `email` through realm-web's emailPasswordAuth on `app`; checks the single 201 answer. */
+async function registerThrough(app, log, email, password) {
+  const start = log.length;
+  const result = await within(app.emailPasswordAuth.registerUser({ email, password }), `registerUser(${email})`, log);
+  assert.equal(result, undefined, "registerUser resolves with nothing");
+  const sent = log.slice(start).filter((e) => !isHit(e, "GET", "/location"));
+  assert.equal(sent.length, 1, `expected one register request; got\n${describeLog(log.slice(start))}`);
+  assert.ok(isHit(sent[0], "POST", `${USERPASS}/register`), `unexpected request ${formatEntry(sent[0])}`);
+  assert.equal(sent[0].status, 201, `register answered ${sent[0].status} ${sent[0].body ?? ""}`);
+}
+
+/** A MongoDBRealmError with this status and code (and never the text realm-web would retry). */
+function realmError(statusCode, errorCode) {
+  return (err) => {
+    assert.ok(err instanceof Realm.MongoDBRealmError, `expected a MongoDBRealmError, got ${err}`);
+    assert.equal(err.statusCode, statusCode, `status: ${err.message}`);
+    assert.equal(err.errorCode, errorCode, `error_code: ${err.message}`);
+    assert.notEqual(err.error, "unauthorized", "realm-web refreshes and retries 'unauthorized' without limit");
+    return true;
+  };
+}
+
+/** An anonymous user on a fresh App that registered `email` and linked it with linkCredentials. */
+async function anonymousUserWithLinkedEmail(baseUrl, tag) {
+  const { app, log, user } = await freshAnonymousUser(baseUrl);
+  const email = uniqueEmail(tag);
+  const password = `pw-${randomBytes(8).toString("hex")}`;
+  await withLog(log, async () => {
+    await registerThrough(app, log, email, password);
+    const start = log.length;
+    await within(user.linkCredentials(Realm.Credentials.emailPassword(email, password)), "user.linkCredentials()", log);
+    const link = log.slice(start).find((e) => isHit(e, "POST", `${USERPASS}/login`));
+    assert.ok(link && link.status === 200, `expected a 200 link request; got\n${describeLog(log.slice(start))}`);
+  });
+  return { app, log, user, email, password };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -377,6 +423,180 @@ if (missing.length > 0) {
       assert.equal(second.state, "active");
       assert.equal(app.currentUser, second);
       assert.deepEqual(Object.keys(app.allUsers).sort(), [first.id, second.id].sort());
+    });
+  });
+
+  test("emailPasswordAuth.registerUser() registers an email once; a second registration is 409 AccountNameInUse", { timeout: TEST_TIMEOUT_MS }, async () => {
+    const { app, log } = makeApp(BASE_URL);
+    await withLog(log, async () => {
+      const email = uniqueEmail("twice");
+      await registerThrough(app, log, email, "first-password");
+
+      const start = log.length;
+      await assert.rejects(
+        within(app.emailPasswordAuth.registerUser({ email, password: "second-password" }), "second registerUser", log),
+        realmError(409, "AccountNameInUse"),
+      );
+      const after = log.slice(start);
+      assert.equal(after.length, 1, `expected one request; got\n${describeLog(after)}`);
+      assert.ok(isHit(after[0], "POST", `${USERPASS}/register`) && after[0].status === 409);
+      assert.equal(app.currentUser, null, "registration logs nobody in");
+    });
+  });
+
+  test("user.linkCredentials(emailPassword) keeps the anonymous user's id and adds a local-userpass identity", { timeout: TEST_TIMEOUT_MS }, async () => {
+    const { app, log, user } = await freshAnonymousUser(BASE_URL);
+    await withLog(log, async () => {
+      const email = uniqueEmail("link");
+      const password = "linking-password";
+      await registerThrough(app, log, email, password);
+      const id = user.id;
+      const oldAccess = user.accessToken;
+      const oldRefresh = user.refreshToken;
+
+      const start = log.length;
+      await within(user.linkCredentials(Realm.Credentials.emailPassword(email, password)), "user.linkCredentials()", log);
+      const after = log.slice(start);
+      assert.equal(after.length, 2, `expected the link request and a profile request; got\n${describeLog(after)}`);
+      assert.ok(isHit(after[0], "POST", `${USERPASS}/login`), `unexpected ${formatEntry(after[0])}`);
+      assert.equal(after[0].search, "?link=true");
+      assert.equal(after[0].status, 200);
+      assert.equal(after[0].authHeader, `Bearer ${oldAccess}`, "realm-web links with the user's access token");
+      assert.ok(isHit(after[1], "GET", "/auth/profile") && after[1].status === 200);
+
+      assert.equal(user.id, id);
+      assert.equal(user.state, "active");
+      assert.equal(app.currentUser, user);
+      assert.equal(user.refreshToken, oldRefresh, "linking keeps the session's refresh token");
+      assert.equal(jwtPayload(user.accessToken).sub, id);
+      assert.equal(jwtPayload(user.accessToken).is_anonymous, false, "the new access token is no longer anonymous");
+      assert.deepEqual(user.identities.map((i) => i.providerType), ["anon-user", "local-userpass"]);
+      assert.equal(user.profile.email, email);
+
+      // the kept refresh token still works for the (now named) user
+      await within(user.refreshAccessToken(), "user.refreshAccessToken() after linking", log);
+      assert.equal(jwtPayload(user.accessToken).sub, id);
+      assert.equal(jwtPayload(user.accessToken).is_anonymous, false);
+    });
+  });
+
+  test("linking an email that another user owns is rejected at once with 409 and the user stays usable", { timeout: TEST_TIMEOUT_MS }, async () => {
+    const owner = await anonymousUserWithLinkedEmail(BASE_URL, "owned");
+    const { log, app, user } = await freshAnonymousUser(BASE_URL);
+    await withLog(log, async () => {
+      const id = user.id;
+      const start = log.length;
+      const began = performance.now();
+      await assert.rejects(
+        within(user.linkCredentials(Realm.Credentials.emailPassword(owner.email, owner.password)), "conflicting linkCredentials()", log),
+        realmError(409, "AccountNameInUse"),
+      );
+      const elapsed = performance.now() - began;
+      const after = log.slice(start);
+      assert.equal(after.length, 1, `expected exactly one request (no refresh/retry); got\n${describeLog(after)}`);
+      assert.ok(isHit(after[0], "POST", `${USERPASS}/login`) && after[0].search === "?link=true");
+      assert.equal(after[0].status, 409);
+      assert.ok(!log.some((e) => e.path.endsWith("/auth/session")), `no session refresh expected; got\n${describeLog(log)}`);
+      assert.ok(elapsed < 1000, `the rejection took ${elapsed.toFixed(0)} ms`);
+
+      // still the same anonymous, usable user
+      assert.equal(user.id, id);
+      assert.equal(user.state, "active");
+      assert.equal(app.currentUser, user);
+      const before = log.length;
+      await within(user.refreshProfile(), "user.refreshProfile() after the conflict", log);
+      assert.equal(log.length - before, 1, `expected a single profile request; got\n${describeLog(log.slice(before))}`);
+      assert.deepEqual(user.identities.map((i) => i.providerType), ["anon-user"]);
+    });
+    // the owner keeps the email
+    await withLog(owner.log, async () => {
+      await within(owner.user.refreshProfile(), "owner refreshProfile()", owner.log);
+      assert.deepEqual(owner.user.identities.map((i) => i.providerType), ["anon-user", "local-userpass"]);
+    });
+  });
+
+  test("a wrong password while linking is rejected after one request (401 InvalidPassword) and the user stays usable", { timeout: TEST_TIMEOUT_MS }, async () => {
+    const { app, log, user } = await freshAnonymousUser(BASE_URL);
+    await withLog(log, async () => {
+      const email = uniqueEmail("wrongpw");
+      await registerThrough(app, log, email, "the-right-password");
+      const oldAccess = user.accessToken;
+      const oldRefresh = user.refreshToken;
+
+      const start = log.length;
+      await assert.rejects(
+        within(user.linkCredentials(Realm.Credentials.emailPassword(email, "not-the-password")), "linkCredentials() with a wrong password", log),
+        (err) => {
+          realmError(401, "InvalidPassword")(err);
+          assert.equal(err.error, "invalid username/password");
+          return true;
+        },
+      );
+      const after = log.slice(start);
+      assert.equal(after.length, 1, `expected exactly one request (no refresh/retry); got\n${describeLog(after)}`);
+      assert.ok(isHit(after[0], "POST", `${USERPASS}/login`) && after[0].search === "?link=true");
+      assert.ok(!log.some((e) => e.path.endsWith("/auth/session")), `no session refresh expected; got\n${describeLog(log)}`);
+
+      assert.equal(user.state, "active");
+      assert.equal(user.accessToken, oldAccess);
+      assert.equal(user.refreshToken, oldRefresh);
+      assert.equal(app.currentUser, user);
+      const before = log.length;
+      await within(user.refreshProfile(), "user.refreshProfile() after the wrong password", log);
+      assert.equal(log.length - before, 1, `expected a single profile request; got\n${describeLog(log.slice(before))}`);
+      assert.deepEqual(user.identities.map((i) => i.providerType), ["anon-user"]);
+      await within(user.refreshAccessToken(), "user.refreshAccessToken() after the wrong password", log);
+      assert.equal(jwtPayload(user.accessToken).is_anonymous, true);
+    });
+  });
+
+  test("after linking, an email/password login on a new App with fresh storage returns the former anonymous user", { timeout: TEST_TIMEOUT_MS }, async () => {
+    const linked = await anonymousUserWithLinkedEmail(BASE_URL, "return");
+    // the browser's data is cleared: a new App with empty storage
+    const { app, log } = makeApp(BASE_URL);
+    await withLog(log, async () => {
+      const user = await within(app.logIn(Realm.Credentials.emailPassword(linked.email, linked.password)), "logIn(emailPassword)", log);
+      assert.equal(user.id, linked.user.id);
+      assert.equal(user.providerType, "local-userpass");
+      assert.equal(user.state, "active");
+      assert.equal(app.currentUser, user);
+      assert.notEqual(user.refreshToken, linked.user.refreshToken, "a new login is a new session");
+      assert.equal(jwtPayload(user.accessToken).is_anonymous, false);
+      assert.deepEqual(user.identities.map((i) => i.providerType), ["anon-user", "local-userpass"]);
+      assert.ok(!log.some((e) => e.path.endsWith("/auth/session")), `no session refresh expected; got\n${describeLog(log)}`);
+    });
+  });
+
+  test("app.deleteUser() on a linked user; its email/password login is refused afterwards (401)", { timeout: TEST_TIMEOUT_MS }, async () => {
+    const linked = await anonymousUserWithLinkedEmail(BASE_URL, "delete");
+    const { app, log } = makeApp(BASE_URL);
+    await withLog(log, async () => {
+      const credentials = Realm.Credentials.emailPassword(linked.email, linked.password);
+      const user = await within(app.logIn(credentials), "logIn(emailPassword)", log);
+      assert.equal(user.id, linked.user.id);
+      assert.equal(app.currentUser, user, "deleteUser sends the current user's token; it must be this user");
+
+      const start = log.length;
+      await within(app.deleteUser(user), "app.deleteUser(user)", log);
+      const after = log.slice(start);
+      const del = after.find((e) => isHit(e, "DELETE", "/auth/delete"));
+      assert.ok(del && del.status >= 200 && del.status < 300, `expected a 2xx DELETE /auth/delete; got\n${describeLog(after)}`);
+      assert.ok(after.some((e) => isHit(e, "DELETE", "/auth/session")), "expected the follow-up DELETE /auth/session");
+      assert.equal(user.state, "removed");
+      assert.equal(app.currentUser, null);
+
+      const before = log.length;
+      await assert.rejects(within(app.logIn(credentials), "logIn(emailPassword) after deletion", log), (err) => {
+        realmError(401, "InvalidPassword")(err);
+        return true;
+      });
+      const refused = log.slice(before);
+      assert.equal(refused.length, 1, `expected one login request; got\n${describeLog(refused)}`);
+      assert.ok(isHit(refused[0], "POST", `${USERPASS}/login`) && refused[0].status === 401);
+      assert.equal(app.currentUser, null);
+
+      // every session of the deleted user is gone, including the first (formerly anonymous) one
+      assertRefusedAsInvalidSession(await directRefresh(BASE_URL, linked.user.refreshToken), "refresh with the linked session's refresh token");
     });
   });
 }
