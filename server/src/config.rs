@@ -72,6 +72,25 @@ pub struct Config {
     #[arg(long, env = "GUESTPASS_CUSTOM_JWT_AUDIENCE")]
     pub custom_jwt_audience: Option<String>,
 
+    /// Key for the admin console and API (`Authorization: Bearer <key>`). Default: generated on
+    /// first start and kept beside the data file (`<data>.admin-key`); its path is logged.
+    #[arg(long, env = "GUESTPASS_ADMIN_KEY", hide_env_values = true)]
+    pub admin_key: Option<Secret>,
+
+    /// Anonymous users inactive this long are deleted (with their sessions and identity; what
+    /// they wrote stays). Activity is any authenticated request or refresh.
+    #[arg(long, env = "GUESTPASS_ANONYMOUS_INACTIVITY", default_value = "90d", value_parser = parse_duration)]
+    pub anonymous_inactivity: Duration,
+
+    /// How often the background task looks for inactive anonymous users.
+    #[arg(long, env = "GUESTPASS_CLEANUP_INTERVAL", default_value = "1h", value_parser = parse_duration)]
+    pub cleanup_interval: Duration,
+
+    /// Anonymous sign-ups allowed per client address, as COUNT/PERIOD (a token bucket that
+    /// holds COUNT and refills over PERIOD), e.g. 120/1h. Answered with 429 and Retry-After.
+    #[arg(long, env = "GUESTPASS_ANONYMOUS_SIGNUP_LIMIT", default_value = "120/1h", value_parser = parse_rate)]
+    pub anonymous_signup_limit: Rate,
+
     /// HMAC key for access tokens, at least 32 bytes. Default: generated on first start and kept
     /// beside the data file.
     #[arg(long = "signing-key", env = "GUESTPASS_SIGNING_KEY", hide_env_values = true, hide = true)]
@@ -93,6 +112,13 @@ impl Config {
             name.push(".outbox");
             self.data.with_file_name(name)
         })
+    }
+
+    /// Where the generated admin key lives.
+    pub fn admin_key_path(&self) -> PathBuf {
+        let mut name = self.data.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+        name.push(".admin-key");
+        self.data.with_file_name(name)
     }
 
     /// Where the generated signing key lives.
@@ -127,6 +153,10 @@ impl fmt::Debug for Config {
             .field("custom_jwt_secret", &self.custom_jwt_secret.as_ref().map(|_| "<redacted>"))
             .field("custom_jwt_public_key", &self.custom_jwt_public_key)
             .field("custom_jwt_audience", &self.custom_jwt_audience)
+            .field("admin_key", &self.admin_key.as_ref().map(|_| "<redacted>"))
+            .field("anonymous_inactivity", &self.anonymous_inactivity)
+            .field("cleanup_interval", &self.cleanup_interval)
+            .field("anonymous_signup_limit", &self.anonymous_signup_limit)
             .field("signing_key", &self.signing_key.as_ref().map(|_| "<redacted>"))
             .finish()
     }
@@ -179,6 +209,23 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     Ok(d)
 }
 
+/// A rate: `count` events per `period`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    pub count: u32,
+    pub period: Duration,
+}
+
+/// Rates like `120/1h`, `30/1m` or `5/10s`.
+pub fn parse_rate(s: &str) -> Result<Rate, String> {
+    let (count, period) = s.split_once('/').ok_or("use COUNT/PERIOD, e.g. 120/1h")?;
+    let count: u32 = count.trim().parse().map_err(|_| "COUNT must be a whole number, e.g. 120/1h")?;
+    if count == 0 {
+        return Err("COUNT must be at least 1".into());
+    }
+    Ok(Rate { count, period: parse_duration(period)? })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,6 +238,14 @@ mod tests {
         assert_eq!(parse_duration("90d"), Ok(Duration::from_secs(90 * 86400)));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("0s").is_err());
+    }
+
+    #[test]
+    fn rates_are_count_per_period() {
+        assert_eq!(parse_rate("120/1h"), Ok(Rate { count: 120, period: Duration::from_secs(3600) }));
+        assert!(parse_rate("120").is_err());
+        assert!(parse_rate("0/1h").is_err());
+        assert!(parse_rate("x/1h").is_err());
     }
 
     #[test]

@@ -90,3 +90,34 @@ impl BearerToken {
         Ok(BearerToken(token.to_owned()))
     }
 }
+
+/// The signed-in user of a request: a valid access token whose session is still live. Each use
+/// counts as activity (which keeps an anonymous user from expiring).
+#[derive(Debug)]
+pub struct CurrentUser {
+    pub grant: crate::tokens::AccessGrant,
+    pub user: crate::store::UserRecord,
+}
+
+impl FromRequestParts<crate::state::AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &crate::state::AppState) -> Result<Self, ApiError> {
+        let BearerToken(token) = BearerToken::from_headers(&parts.headers)?;
+        let grant = state.tokens.verify(&token)?;
+        let (user_id, session_id) = (grant.user_id.clone(), grant.session_id.clone());
+        let now = crate::ids::now_secs();
+        let granularity = state.activity_granularity();
+        let user = state
+            .store(move |store| {
+                let user = store.user_of_session(&user_id, &session_id)?;
+                if user.as_ref().is_some_and(|u| u.last_active_at + granularity <= now) {
+                    store.record_activity(&user_id, now, granularity)?;
+                }
+                Ok(user)
+            })
+            .await?
+            .ok_or_else(|| ApiError::invalid_session("invalid session: session ended"))?;
+        Ok(CurrentUser { grant, user })
+    }
+}

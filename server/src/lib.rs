@@ -2,15 +2,20 @@
 //! auth protocol (`/api/client/v2.0/...`), so the guestpass SDK and the official `realm-web`
 //! package both have a backend. See `docs/wire.md` for the routes and the decisions behind them.
 
+pub mod admin_key;
+pub mod blog;
+pub mod cleanup;
 pub mod config;
 pub mod emails;
 pub mod error;
 pub mod external_jwt;
 pub mod extract;
 pub mod ids;
+pub mod limits;
 pub mod outbox;
 pub mod passwords;
 pub mod routes;
+pub mod secrets;
 pub mod startup;
 pub mod state;
 pub mod store;

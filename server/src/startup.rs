@@ -6,6 +6,7 @@ use anyhow::Context;
 use tokio::net::TcpListener;
 
 use crate::{
+    admin_key::AdminKey,
     config::Config,
     external_jwt::ExternalJwt,
     routes,
@@ -27,11 +28,16 @@ impl Application {
             None => SigningKey::load_or_generate(&config.signing_key_path())?,
         };
         let external_jwt = ExternalJwt::from_config(&config)?;
+        let admin_key = AdminKey::from_config(&config)?;
         let store = SqliteStore::open(&config.data)?;
-        let tokens = AccessTokens::new(key, &config.app_id, config.access_token_ttl);
+        let tokens = AccessTokens::new(key, &config.app_id, config.access_token_ttl, config.anonymous_inactivity);
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
-        let state = AppState::new(config, Arc::new(store), tokens, external_jwt)?;
+        let state = AppState::new(config, Arc::new(store), tokens, external_jwt, admin_key)?;
+        let seeded = state.store(|store| store.seed_articles(&crate::blog::shipped_articles())).await?;
+        if seeded > 0 {
+            tracing::info!(seeded, "seeded the demo blog's articles");
+        }
         let router = routes::router(state.clone());
         Ok(Application { listener, router, state })
     }
@@ -46,9 +52,12 @@ impl Application {
 
     /// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+        let sweeper = tokio::spawn(crate::cleanup::run(self.state.clone()));
+        let served = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown_signal())
-            .await
+            .await;
+        sweeper.abort();
+        served
     }
 }
 

@@ -3,9 +3,11 @@
 use std::sync::{Arc, RwLock};
 
 use crate::{
+    admin_key::AdminKey,
     config::Config,
     error::ApiError,
     external_jwt::ExternalJwt,
+    limits::SignupLimiter,
     outbox::Outbox,
     passwords::Passwords,
     store::{ProviderRecord, Store, StoreResult},
@@ -23,6 +25,8 @@ pub struct Inner {
     pub outbox: Outbox,
     /// The `custom-token` verifier; the provider is off without one.
     pub external_jwt: Option<ExternalJwt>,
+    pub admin_key: AdminKey,
+    pub signup_limiter: SignupLimiter,
     /// The providers' switches, read on every login; written through to the store.
     providers: RwLock<Vec<ProviderRecord>>,
 }
@@ -40,6 +44,7 @@ impl AppState {
         store: Arc<dyn Store>,
         tokens: AccessTokens,
         external_jwt: Option<ExternalJwt>,
+        admin_key: AdminKey,
     ) -> StoreResult<Self> {
         let providers = RwLock::new(store.providers()?);
         let link_base = config
@@ -48,7 +53,18 @@ impl AppState {
             .unwrap_or_else(|| config.public_url.clone().unwrap_or_else(|| format!("http://{}", config.listen)));
         let outbox = Outbox::new(config.outbox_path(), link_base);
         let passwords = Passwords::new();
-        Ok(AppState(Arc::new(Inner { config, store, tokens, passwords, outbox, external_jwt, providers })))
+        let signup_limiter = SignupLimiter::new(config.anonymous_signup_limit);
+        Ok(AppState(Arc::new(Inner {
+            config,
+            store,
+            tokens,
+            passwords,
+            outbox,
+            external_jwt,
+            admin_key,
+            signup_limiter,
+            providers,
+        })))
     }
 
     /// Runs a store call on the blocking pool, so SQLite's fsyncs never stall the async workers.
@@ -75,6 +91,30 @@ impl AppState {
             .read()
             .map(|list| list.iter().filter(|p| p.enabled && configured(p)).cloned().collect())
             .unwrap_or_default()
+    }
+
+    /// Activity is written at most this often per user (seconds): often enough for the
+    /// inactivity limit, rarely enough that reads stay reads.
+    pub fn activity_granularity(&self) -> u64 {
+        (self.config.anonymous_inactivity.as_secs() / 100).clamp(1, 60)
+    }
+
+    /// When an anonymous user last active at `last_active_at` will be deleted.
+    pub fn anonymous_expiry(&self, last_active_at: u64) -> u64 {
+        last_active_at + self.config.anonymous_inactivity.as_secs()
+    }
+
+    /// Switches a provider and updates the switches logins read.
+    pub async fn set_provider_enabled(&self, name: String, enabled: bool) -> Result<Option<ProviderRecord>, ApiError> {
+        let updated = self.store(move |store| store.set_provider_enabled(&name, enabled)).await?;
+        if let Some(p) = &updated {
+            if let Ok(mut list) = self.providers.write() {
+                for entry in list.iter_mut().filter(|e| e.name == p.name) {
+                    entry.enabled = p.enabled;
+                }
+            }
+        }
+        Ok(updated)
     }
 
     /// Checks the app id of an app-scoped route.

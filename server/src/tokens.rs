@@ -42,37 +42,13 @@ impl SigningKey {
         Ok(SigningKey { encoding: EncodingKey::from_secret(bytes), decoding: DecodingKey::from_secret(bytes) })
     }
 
-    /// Loads the key kept at `path`, or generates 256 random bits and keeps them there
-    /// (readable by the owner only).
+    /// Loads the key kept at `path`, or generates 256 random bits and keeps them there.
     pub fn load_or_generate(path: &Path) -> Result<Self, KeyError> {
-        let io = |source| KeyError::Io { path: path.display().to_string(), source };
-        match std::fs::read_to_string(path) {
-            Ok(text) => {
-                let bytes = URL_SAFE_NO_PAD.decode(text.trim()).map_err(|_| KeyError::TooShort)?;
-                Self::from_bytes(&bytes)
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                let bytes: [u8; 32] = ids::random_bytes();
-                write_private(path, URL_SAFE_NO_PAD.encode(bytes).as_bytes()).map_err(io)?;
-                Self::from_bytes(&bytes)
-            }
-            Err(e) => Err(io(e)),
-        }
+        let (text, _) = crate::secrets::load_or_generate(path, || URL_SAFE_NO_PAD.encode(ids::random_bytes::<32>()))
+            .map_err(|source| KeyError::Io { path: path.display().to_string(), source })?;
+        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| KeyError::TooShort)?;
+        Self::from_bytes(&bytes)
     }
-}
-
-fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options.open(path)?;
-    file.write_all(contents)?;
-    file.sync_all()
 }
 
 /// The claims of an access token (PROTOCOL.md §7.1, plus `is_anonymous` for rules).
@@ -88,6 +64,9 @@ pub struct AccessClaims {
     /// The session this token was minted for; revoking the session revokes the token.
     pub baas_id: String,
     pub is_anonymous: bool,
+    /// For an anonymous user: when it will be deleted if it stays inactive (epoch seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub anonymous_expires_at: Option<u64>,
 }
 
 const ACCESS_TYP: &str = "access";
@@ -106,6 +85,7 @@ pub struct AccessTokens {
     key: SigningKey,
     app_id: String,
     ttl: Duration,
+    anonymous_inactivity: Duration,
     validation: Validation,
 }
 
@@ -119,13 +99,13 @@ pub struct Subject<'a> {
 }
 
 impl AccessTokens {
-    pub fn new(key: SigningKey, app_id: &str, ttl: Duration) -> Self {
+    pub fn new(key: SigningKey, app_id: &str, ttl: Duration, anonymous_inactivity: Duration) -> Self {
         // One algorithm, pinned: `alg: none`, HS512, RS256... are all refused (RFC 8725 §3.1).
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0; // lifetimes can be seconds long in tests; clients refresh on 401
         validation.set_audience(&[app_id]);
         validation.set_required_spec_claims(&["exp", "sub", "aud"]);
-        AccessTokens { key, app_id: app_id.to_owned(), ttl, validation }
+        AccessTokens { key, app_id: app_id.to_owned(), ttl, anonymous_inactivity, validation }
     }
 
     pub fn issue(&self, subject: Subject<'_>, now: u64) -> Result<String, ApiError> {
@@ -139,6 +119,8 @@ impl AccessTokens {
             baas_domain_id: self.app_id.clone(),
             baas_id: subject.session_id.to_owned(),
             is_anonymous: subject.is_anonymous,
+            // Minting a token is activity, so the clock restarts now.
+            anonymous_expires_at: subject.is_anonymous.then(|| now + self.anonymous_inactivity.as_secs()),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.key.encoding).map_err(ApiError::internal)
     }
@@ -198,7 +180,12 @@ mod tests {
     use super::*;
 
     fn tokens(ttl: u64) -> AccessTokens {
-        AccessTokens::new(SigningKey::from_bytes(&[7u8; 32]).unwrap(), "app-1", Duration::from_secs(ttl))
+        AccessTokens::new(
+            SigningKey::from_bytes(&[7u8; 32]).unwrap(),
+            "app-1",
+            Duration::from_secs(ttl),
+            Duration::from_secs(90 * 86400),
+        )
     }
 
     fn subject() -> Subject<'static> {
@@ -225,7 +212,7 @@ mod tests {
     #[test]
     fn a_token_for_another_app_is_refused() {
         let key = SigningKey::from_bytes(&[7u8; 32]).unwrap();
-        let other = AccessTokens::new(key, "app-2", Duration::from_secs(60));
+        let other = AccessTokens::new(key, "app-2", Duration::from_secs(60), Duration::from_secs(60));
         let token = other.issue(subject(), ids::now_secs()).unwrap();
         assert!(tokens(60).verify(&token).is_err());
     }

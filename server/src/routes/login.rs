@@ -1,8 +1,10 @@
 //! `POST /app/{app}/auth/providers/{provider}/login`: log in, creating the user when the
 //! provider says so (every anonymous login is a new user; reuse is the client's job).
 
+use std::net::SocketAddr;
+
 use axum::{
-    extract::{Path, RawQuery, State},
+    extract::{ConnectInfo, Path, RawQuery, State},
     http::{HeaderMap, StatusCode},
     routing::post,
     Json, Router,
@@ -87,6 +89,7 @@ fn wants_link(query: Option<&str>) -> bool {
 
 async fn login(
     State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
     Path((app_id, provider)): Path<(String, String)>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
@@ -101,6 +104,11 @@ async fn login(
         return if link {
             Err(ApiError::bad_request("cannot link anonymous credentials to an existing user"))
         } else {
+            // Each anonymous login mints a user: one address may not mint them without bound.
+            state
+                .signup_limiter
+                .check(client.ip())
+                .map_err(|wait| ApiError::rate_limited("anonymous sign-ups", wait))?;
             anonymous_login(&state, &body).await
         };
     }
@@ -194,7 +202,7 @@ async fn identity_login(state: &AppState, body: &LoginBody, identity: NewIdentit
         "refresh_token": refresh_token.as_str(),
         "user_id": s.user_id,
         "device_id": s.device_id,
-        "profile": profile_json(&state.config.app_id, &login.user)?,
+        "profile": profile_json(state, &login.user)?,
     })))
 }
 
@@ -229,7 +237,7 @@ async fn link_identity(state: &AppState, grant: AccessGrant, identity: NewIdenti
         "access_token": access_token,
         "user_id": user.id,
         "device_id": grant.device_id,
-        "profile": profile_json(&state.config.app_id, &user)?,
+        "profile": profile_json(state, &user)?,
     })))
 }
 
@@ -266,6 +274,7 @@ async fn anonymous_login(state: &AppState, body: &LoginBody) -> Result<Json<Valu
         data: "{}".into(),
         created_at: now,
         last_active_at: now,
+        disabled: false,
     };
     let device_id = new.session.device_id.clone();
     state.store(move |store| store.create_anonymous_user(&new)).await?;
@@ -275,7 +284,7 @@ async fn anonymous_login(state: &AppState, body: &LoginBody) -> Result<Json<Valu
         "refresh_token": refresh_token.as_str(),
         "user_id": user.id,
         "device_id": device_id,
-        "profile": profile_json(&state.config.app_id, &user)?,
+        "profile": profile_json(state, &user)?,
     })))
 }
 

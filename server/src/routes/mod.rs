@@ -1,6 +1,8 @@
 //! The HTTP surface: the client API under `/api/client/v2.0`, and the static demo and SDK.
 
+mod admin;
 mod app;
+mod blog;
 mod login;
 mod session;
 mod userpass;
@@ -36,7 +38,17 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
         .with_state(state.clone());
 
-    let mut router = Router::new().nest(API_PREFIX, api);
+    let json_api = |routes: Router<AppState>| {
+        routes
+            .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+            .fallback(|| async { ApiError::not_found() })
+            .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+            .with_state(state.clone())
+    };
+    let mut router = Router::new()
+        .nest(API_PREFIX, api)
+        .nest("/api/blog", json_api(blog::router()))
+        .nest("/api/admin", json_api(admin::router()));
     if let Some(pkg) = state.config.pkg_dir() {
         router = router.nest_service("/pkg", ServeDir::new(pkg));
     }

@@ -10,11 +10,11 @@ use serde_json::{json, Value};
 
 use crate::{
     error::ApiError,
-    extract::BearerToken,
+    extract::{BearerToken, CurrentUser},
     ids,
     state::AppState,
     store::UserRecord,
-    tokens::{AccessGrant, RefreshToken, Subject},
+    tokens::{RefreshToken, Subject},
 };
 
 pub fn router() -> Router<AppState> {
@@ -62,21 +62,10 @@ async fn logout(State(state): State<AppState>, BearerToken(token): BearerToken) 
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Verifies an access token and checks that its session is still live, so logout, deletion
-/// and revocation take effect at once rather than when the token expires.
-async fn live_user(state: &AppState, token: &str) -> Result<(AccessGrant, UserRecord), ApiError> {
-    let grant = state.tokens.verify(token)?;
-    let (user_id, session_id) = (grant.user_id.clone(), grant.session_id.clone());
-    let user = state
-        .store(move |store| store.user_of_session(&user_id, &session_id))
-        .await?
-        .ok_or_else(|| ApiError::invalid_session("invalid session: session ended"))?;
-    Ok((grant, user))
-}
-
-async fn profile(State(state): State<AppState>, BearerToken(token): BearerToken) -> Result<Json<Value>, ApiError> {
-    let (_, user) = live_user(&state, &token).await?;
-    Ok(Json(profile_json(&state.config.app_id, &user)?))
+/// `GET /auth/profile`. `CurrentUser` checks that the token's session is still live, so
+/// logout, deletion and revocation take effect at once rather than when the token expires.
+async fn profile(State(state): State<AppState>, current: CurrentUser) -> Result<Json<Value>, ApiError> {
+    Ok(Json(profile_json(&state, &current.user)?))
 }
 
 /// `DELETE /auth/delete`: the calling user, its identities and sessions. Documents stay.
@@ -92,7 +81,9 @@ async fn delete_user(State(state): State<AppState>, BearerToken(token): BearerTo
 }
 
 /// The profile as `GET /auth/profile` answers it (PROTOCOL.md §5.4).
-pub fn profile_json(app_id: &str, user: &UserRecord) -> Result<Value, ApiError> {
+/// Anonymous users also get `expires_at`: when the inactivity sweep will delete them unless
+/// they are active again (a guestpass extension, so a page can ask the user to link in time).
+pub fn profile_json(state: &AppState, user: &UserRecord) -> Result<Value, ApiError> {
     let parse = |text: &str| serde_json::from_str::<Value>(text).map_err(ApiError::internal);
     let identities = user
         .identities
@@ -106,13 +97,17 @@ pub fn profile_json(app_id: &str, user: &UserRecord) -> Result<Value, ApiError> 
             }))
         })
         .collect::<Result<Vec<_>, ApiError>>()?;
-    Ok(json!({
+    let mut profile = json!({
         "user_id": user.id,
-        "domain_id": app_id,
+        "domain_id": state.config.app_id,
         "type": "normal",
         "identities": identities,
         "data": parse(&user.data)?,
         "creation_date": user.created_at,
         "last_authentication_date": user.last_active_at,
-    }))
+    });
+    if user.is_anonymous {
+        profile["expires_at"] = json!(state.anonymous_expiry(user.last_active_at));
+    }
+    Ok(profile)
 }

@@ -139,6 +139,14 @@ pub struct UserRecord {
     pub data: String,
     pub created_at: u64,
     pub last_active_at: u64,
+    pub disabled: bool,
+}
+
+/// A page of users, newest first, for the admin console.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserPage {
+    pub users: Vec<UserRecord>,
+    pub total: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -148,7 +156,71 @@ pub struct ProviderRecord {
     pub enabled: bool,
 }
 
-pub trait Store: Send + Sync + 'static {
+/// An article as it ships with the project, seeded on first start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArticleSeed {
+    pub slug: String,
+    pub title: String,
+    pub author: String,
+    pub published: String,
+    pub summary: String,
+    /// Paragraphs separated by blank lines; lines starting with `## ` are subheadings.
+    pub body: String,
+    pub minutes: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CommentRecord {
+    pub id: i64,
+    pub author_name: String,
+    pub body: String,
+    pub created_at: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadingEntry {
+    pub slug: String,
+    pub title: String,
+    pub saved: bool,
+    /// How far the reader got, 0 to 1.
+    pub progress: f64,
+    pub updated_at: u64,
+}
+
+/// The demo blog's data: articles, each user's reading list, comments.
+pub trait BlogStore: Send + Sync + 'static {
+    /// Inserts the articles not already there (by slug); returns how many were new.
+    fn seed_articles(&self, seeds: &[ArticleSeed]) -> StoreResult<usize>;
+
+    /// Every article, newest first, without bodies.
+    fn articles(&self) -> StoreResult<Vec<ArticleSeed>>;
+
+    fn article(&self, slug: &str) -> StoreResult<Option<(ArticleSeed, Vec<CommentRecord>)>>;
+
+    /// The articles a user saved or started, most recently touched first.
+    fn reading_list(&self, user_id: &str) -> StoreResult<Vec<ReadingEntry>>;
+
+    /// Sets what is given of an entry; `None` if there is no such article.
+    fn update_reading(
+        &self,
+        user_id: &str,
+        slug: &str,
+        saved: Option<bool>,
+        progress: Option<f64>,
+        now: u64,
+    ) -> StoreResult<Option<ReadingEntry>>;
+
+    fn add_comment(
+        &self,
+        slug: &str,
+        author_id: &str,
+        author_name: &str,
+        body: &str,
+        now: u64,
+    ) -> StoreResult<Option<CommentRecord>>;
+}
+
+pub trait Store: BlogStore {
     /// Creates the user, its `anon-user` identity and its first session.
     fn create_anonymous_user(&self, new: &NewAnonymousUser) -> StoreResult<()>;
 
@@ -203,6 +275,26 @@ pub trait Store: Send + Sync + 'static {
     /// Uses up a token: the account's email if the token was valid, unexpired and for `purpose`.
     /// A confirm token confirms the account; a reset token sets `new_password_hash` and revokes
     /// every session of the user the account is linked to.
+    /// Records activity, at most once per `granularity` seconds per user (activity extends an
+    /// anonymous user's life; writing on every request would cost a write per read).
+    fn record_activity(&self, user_id: &str, now: u64, granularity: u64) -> StoreResult<()>;
+
+    /// Deletes up to `limit` anonymous users inactive since before `cutoff`; returns how many.
+    fn delete_inactive_anonymous(&self, cutoff: u64, limit: usize) -> StoreResult<usize>;
+
+    // --- the admin console ---
+
+    fn list_users(&self, offset: u64, limit: u64) -> StoreResult<UserPage>;
+
+    /// Deletes a user (identities, sessions and email accounts); what it wrote stays.
+    fn delete_user(&self, user_id: &str) -> StoreResult<bool>;
+
+    /// Disables (ending every session) or re-enables a user. Returns whether the user exists.
+    fn set_user_disabled(&self, user_id: &str, disabled: bool) -> StoreResult<bool>;
+
+    /// Switches a provider on or off; `None` if there is no such provider.
+    fn set_provider_enabled(&self, name: &str, enabled: bool) -> StoreResult<Option<ProviderRecord>>;
+
     fn use_userpass_token(
         &self,
         token_id: &str,

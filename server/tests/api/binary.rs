@@ -22,11 +22,15 @@ fn start(command: &mut Command) -> (Server, String) {
     let stdout = child.stdout.take().unwrap();
     let server = Server(child);
     let mut lines = BufReader::new(stdout).lines();
-    let line = lines.next().expect("a log line").unwrap();
-    let url = line.split("listening on ").nth(1).unwrap_or_else(|| panic!("unexpected first line: {line}")).trim();
+    let url = loop {
+        let line = lines.next().expect("the server logs where it listens").unwrap();
+        if let Some(url) = line.split("listening on ").nth(1) {
+            break url.trim().to_owned();
+        }
+    };
     // keep draining stdout so the server never blocks on a full pipe
     std::thread::spawn(move || for _ in lines {});
-    (server, url.to_owned())
+    (server, url)
 }
 
 #[tokio::test]

@@ -9,6 +9,7 @@ pub const APP_ID: &str = "test-app";
 
 pub struct TestApp {
     pub base: String,
+    pub state: guestpass_server::state::AppState,
     pub data: PathBuf,
     pub client: reqwest::Client,
     _dir: tempfile::TempDir,
@@ -24,21 +25,25 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("guestpass.db");
-    let server = start(&data, adjust).await;
-    TestApp { base: server.0, data, client: reqwest::Client::new(), _dir: dir, server: server.1 }
+    let (base, state, server) = start(&data, adjust).await;
+    TestApp { base, state, data, client: reqwest::Client::new(), _dir: dir, server }
 }
 
-async fn start(data: &std::path::Path, adjust: impl FnOnce(&mut Config)) -> (String, tokio::task::JoinHandle<()>) {
+async fn start(
+    data: &std::path::Path,
+    adjust: impl FnOnce(&mut Config),
+) -> (String, guestpass_server::state::AppState, tokio::task::JoinHandle<()>) {
     let mut config = Config::for_data(data);
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.app_id = APP_ID.into();
     adjust(&mut config);
     let app = Application::build(config).await.expect("server starts");
     let base = format!("http://{}", app.local_addr());
+    let state = app.state().clone();
     let handle = tokio::spawn(async move {
         app.run_until_stopped().await.expect("server runs");
     });
-    (base, handle)
+    (base, state, handle)
 }
 
 /// A logged-in anonymous user as the client sees it.
@@ -56,8 +61,9 @@ impl TestApp {
     pub async fn restart(&mut self) {
         self.server.abort();
         let _ = (&mut self.server).await;
-        let (base, handle) = start(&self.data, |_| {}).await;
+        let (base, state, handle) = start(&self.data, |_| {}).await;
         self.base = base;
+        self.state = state;
         self.server = handle;
     }
 
@@ -144,6 +150,44 @@ impl TestApp {
     pub async fn email_login(&self, email: &str, password: &str, link_with: Option<&str>) -> Response {
         let body = serde_json::json!({ "username": email, "password": password });
         self.provider_login("local-userpass", body, link_with).await
+    }
+
+    /// A request to the blog API as `bearer`.
+    pub async fn blog(&self, method: Method, path: &str, bearer: Option<&str>, body: Option<Value>) -> Response {
+        let mut req = self.client.request(method, format!("{}/api/blog{path}", self.base));
+        if let Some(token) = bearer {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    /// A request to the admin API with `key`.
+    pub async fn admin(&self, method: Method, path: &str, key: Option<&str>, body: Option<Value>) -> Response {
+        let mut req = self.client.request(method, format!("{}/api/admin{path}", self.base));
+        if let Some(key) = key {
+            req = req.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        req.send().await.expect("request sent")
+    }
+
+    /// The admin key the server generated beside its data.
+    pub fn admin_key(&self) -> String {
+        std::fs::read_to_string(self.data.with_file_name("guestpass.db.admin-key")).expect("generated admin key")
+    }
+
+    /// An anonymous user linked to a new email account: a reader with an account.
+    pub async fn reader_with_account(&self, email: &str) -> Login {
+        let mut login = self.anonymous_login().await;
+        assert_eq!(self.register(email, "password1").await.status(), StatusCode::CREATED);
+        let linked: Value = self.email_login(email, "password1", Some(&login.access_token)).await.json().await.unwrap();
+        login.access_token = linked["access_token"].as_str().unwrap().to_owned();
+        login
     }
 
     /// The mails in the outbox, oldest first.

@@ -7,6 +7,8 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::*;
 
+mod blog;
+
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
     r#"
@@ -66,6 +68,40 @@ const MIGRATIONS: &[&str] = &[
     INSERT INTO providers (name, type, enabled) VALUES
         ('local-userpass', 'local-userpass', 1),
         ('custom-token', 'custom-token', 1);
+"#,
+    r#"
+    -- The inactivity sweep reads anonymous users by age of activity; the console pages by age.
+    CREATE INDEX users_anonymous_by_activity ON users(last_active_at) WHERE is_anonymous = 1;
+    CREATE INDEX users_by_creation ON users(created_at);
+    -- The demo blog. Reading-list rows and comments do not cascade from users: when a user is
+    -- deleted, what it wrote stays (the seed: "documents created or modified by the user remain").
+    CREATE TABLE articles (
+        id             INTEGER PRIMARY KEY,
+        slug           TEXT NOT NULL UNIQUE,
+        title          TEXT NOT NULL,
+        author         TEXT NOT NULL,
+        published      TEXT NOT NULL,
+        summary        TEXT NOT NULL,
+        body           TEXT NOT NULL,
+        minutes        INTEGER NOT NULL
+    );
+    CREATE TABLE reading (
+        user_id        TEXT NOT NULL,
+        article_id     INTEGER NOT NULL REFERENCES articles(id),
+        saved          INTEGER NOT NULL DEFAULT 0,
+        progress       REAL NOT NULL DEFAULT 0,
+        updated_at     INTEGER NOT NULL,
+        PRIMARY KEY (user_id, article_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE comments (
+        id             INTEGER PRIMARY KEY,
+        article_id     INTEGER NOT NULL REFERENCES articles(id),
+        author_id      TEXT NOT NULL,
+        author_name    TEXT NOT NULL,
+        body           TEXT NOT NULL,
+        created_at     INTEGER NOT NULL
+    );
+    CREATE INDEX comments_by_article ON comments(article_id, created_at);
 "#,
 ];
 
@@ -141,12 +177,18 @@ fn delete_user(tx: &Connection, user_id: &str) -> StoreResult<()> {
 
 fn user_record(conn: &Connection, user_id: &str) -> StoreResult<Option<UserRecord>> {
     let row = conn
-        .prepare_cached("SELECT is_anonymous, data, created_at, last_active_at FROM users WHERE id = ?1")?
+        .prepare_cached("SELECT is_anonymous, data, created_at, last_active_at, disabled FROM users WHERE id = ?1")?
         .query_row([user_id], |r| {
-            Ok((r.get::<_, bool>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?))
+            Ok((
+                r.get::<_, bool>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, bool>(4)?,
+            ))
         })
         .optional()?;
-    let Some((is_anonymous, data, created_at, last_active_at)) = row else {
+    let Some((is_anonymous, data, created_at, last_active_at, disabled)) = row else {
         return Ok(None);
     };
     Ok(Some(UserRecord {
@@ -156,6 +198,7 @@ fn user_record(conn: &Connection, user_id: &str) -> StoreResult<Option<UserRecor
         data,
         created_at: created_at as u64,
         last_active_at: last_active_at as u64,
+        disabled,
     }))
 }
 
@@ -262,26 +305,16 @@ impl Store for SqliteStore {
 
     fn user_of_session(&self, user_id: &str, session_id: &str) -> StoreResult<Option<UserRecord>> {
         let conn = self.lock();
-        let user = conn
+        let live: bool = conn
             .prepare_cached(
-                "SELECT u.is_anonymous, u.data, u.created_at, u.last_active_at FROM users u JOIN sessions s ON s.user_id = u.id
-                 WHERE u.id = ?1 AND s.id = ?2 AND u.disabled = 0",
+                "SELECT EXISTS (SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
+                 WHERE u.id = ?1 AND s.id = ?2 AND u.disabled = 0)",
             )?
-            .query_row([user_id, session_id], |r| {
-                Ok((r.get::<_, bool>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, i64>(3)?))
-            })
-            .optional()?;
-        let Some((is_anonymous, data, created_at, last_active_at)) = user else {
+            .query_row([user_id, session_id], |r| r.get(0))?;
+        if !live {
             return Ok(None);
-        };
-        Ok(Some(UserRecord {
-            id: user_id.to_owned(),
-            is_anonymous,
-            identities: identities_of(&conn, user_id)?,
-            data,
-            created_at: created_at as u64,
-            last_active_at: last_active_at as u64,
-        }))
+        }
+        user_record(&conn, user_id)
     }
 
     fn delete_user_of_session(&self, user_id: &str, session_id: &str) -> StoreResult<bool> {
@@ -471,5 +504,79 @@ impl Store for SqliteStore {
         }
         tx.commit()?;
         Ok(Some(email))
+    }
+
+    fn record_activity(&self, user_id: &str, now: u64, granularity: u64) -> StoreResult<()> {
+        let conn = self.lock();
+        conn.prepare_cached("UPDATE users SET last_active_at = ?2 WHERE id = ?1 AND last_active_at <= ?3")?
+            .execute(params![user_id, now as i64, now.saturating_sub(granularity) as i64])?;
+        Ok(())
+    }
+
+    fn delete_inactive_anonymous(&self, cutoff: u64, limit: usize) -> StoreResult<usize> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Identities and sessions go by cascade; anonymous users own no email accounts.
+        let deleted = tx
+            .prepare_cached(
+                "DELETE FROM users WHERE id IN
+                 (SELECT id FROM users WHERE is_anonymous = 1 AND last_active_at < ?1 LIMIT ?2)",
+            )?
+            .execute(params![cutoff as i64, limit as i64])?;
+        tx.commit()?;
+        Ok(deleted)
+    }
+
+    fn list_users(&self, offset: u64, limit: u64) -> StoreResult<UserPage> {
+        let conn = self.lock();
+        let total: i64 = conn.prepare_cached("SELECT count(*) FROM users")?.query_row([], |r| r.get(0))?;
+        let ids: Vec<String> = conn
+            .prepare_cached("SELECT id FROM users ORDER BY created_at DESC, id DESC LIMIT ?1 OFFSET ?2")?
+            .query_map(params![limit as i64, offset as i64], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        let mut users = Vec::with_capacity(ids.len());
+        for id in ids {
+            users.extend(user_record(&conn, &id)?);
+        }
+        Ok(UserPage { users, total: total as u64 })
+    }
+
+    fn delete_user(&self, user_id: &str) -> StoreResult<bool> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let exists: bool = tx
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1)")?
+            .query_row([user_id], |r| r.get(0))?;
+        if exists {
+            delete_user(&tx, user_id)?;
+        }
+        tx.commit()?;
+        Ok(exists)
+    }
+
+    fn set_user_disabled(&self, user_id: &str, disabled: bool) -> StoreResult<bool> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let changed =
+            tx.prepare_cached("UPDATE users SET disabled = ?2 WHERE id = ?1")?.execute(params![user_id, disabled])?;
+        if disabled {
+            // Disabling blocks login and ends every session at once (App Services: "invalidates
+            // its tokens").
+            tx.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?.execute([user_id])?;
+        }
+        tx.commit()?;
+        Ok(changed > 0)
+    }
+
+    fn set_provider_enabled(&self, name: &str, enabled: bool) -> StoreResult<Option<ProviderRecord>> {
+        let mut conn = self.lock();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.prepare_cached("UPDATE providers SET enabled = ?2 WHERE name = ?1")?.execute(params![name, enabled])?;
+        let provider = tx
+            .prepare_cached("SELECT name, type, enabled FROM providers WHERE name = ?1")?
+            .query_row([name], |r| Ok(ProviderRecord { name: r.get(0)?, provider_type: r.get(1)?, enabled: r.get(2)? }))
+            .optional()?;
+        tx.commit()?;
+        Ok(provider)
     }
 }

@@ -1,0 +1,163 @@
+//! The admin API (`/api/admin`), which the console at `/admin` uses and scripts can call:
+//! `Authorization: Bearer <admin key>` on every request.
+
+use axum::{
+    extract::{FromRequestParts, Path, RawQuery, State},
+    http::{request::Parts, StatusCode},
+    routing::{delete, get, post, put},
+    Json, Router,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::{
+    error::ApiError,
+    extract::{BearerToken, JsonBody},
+    state::AppState,
+    store::{ProviderRecord, UserRecord},
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/users", get(list_users))
+        .route("/users/{id}", delete(delete_user))
+        .route("/users/{id}/disable", post(disable_user))
+        .route("/users/{id}/enable", post(enable_user))
+        .route("/providers", get(list_providers))
+        .route("/providers/{name}", put(set_provider))
+}
+
+/// Proof that the request carries the admin key.
+pub struct Admin;
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let refused = || ApiError::new(StatusCode::UNAUTHORIZED, "InvalidAdminKey", "a valid admin key is required");
+        let BearerToken(key) = BearerToken::from_headers(&parts.headers).map_err(|_| refused())?;
+        if state.admin_key.matches(&key) {
+            Ok(Admin)
+        } else {
+            tracing::warn!("admin API request with a wrong key");
+            Err(refused())
+        }
+    }
+}
+
+/// What the console shows for each provider; the anonymous row uses the seed's words.
+fn label(provider_type: &str) -> &'static str {
+    match provider_type {
+        "anon-user" => "Allow users to log in anonymously",
+        "local-userpass" => "Email/Password",
+        "custom-token" => "Custom JWT Authentication",
+        _ => "Other",
+    }
+}
+
+fn provider_json(state: &AppState, p: &ProviderRecord) -> Value {
+    let usable = p.provider_type != "custom-token" || state.external_jwt.is_some();
+    json!({
+        "name": p.name, "type": p.provider_type, "enabled": p.enabled, "label": label(&p.provider_type),
+        "configured": usable,
+    })
+}
+
+fn user_json(state: &AppState, u: &UserRecord) -> Value {
+    let identities: Vec<Value> =
+        u.identities.iter().map(|i| json!({ "id": i.id, "provider_type": i.provider_type })).collect();
+    let mut user = json!({
+        "id": u.id, "is_anonymous": u.is_anonymous, "disabled": u.disabled, "identities": identities,
+        "created_at": u.created_at, "last_active_at": u.last_active_at,
+        "data": serde_json::from_str::<Value>(&u.data).unwrap_or(Value::Null),
+    });
+    if u.is_anonymous {
+        user["expires_at"] = json!(state.anonymous_expiry(u.last_active_at));
+    }
+    user
+}
+
+/// `page` (from 1) and `per_page` (1 to 100, default 25) from the query string.
+fn paging(query: Option<&str>) -> Result<(u64, u64), ApiError> {
+    let (mut page, mut per_page) = (1u64, 25u64);
+    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let number = || value.parse::<u64>().map_err(|_| ApiError::bad_request(format!("{key} must be a number")));
+        match key {
+            "page" => page = number()?,
+            "per_page" => per_page = number()?,
+            _ => {}
+        }
+    }
+    if page == 0 || !(1..=100).contains(&per_page) {
+        return Err(ApiError::bad_request("page starts at 1; per_page is 1 to 100"));
+    }
+    Ok((page, per_page))
+}
+
+async fn list_users(
+    State(state): State<AppState>,
+    _: Admin,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let (page, per_page) = paging(query.as_deref())?;
+    let listed = state.store(move |store| store.list_users((page - 1) * per_page, per_page)).await?;
+    Ok(Json(json!({
+        "users": listed.users.iter().map(|u| user_json(&state, u)).collect::<Vec<_>>(),
+        "total": listed.total, "page": page, "per_page": per_page,
+    })))
+}
+
+fn no_user() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "UserNotFound", "user not found")
+}
+
+async fn delete_user(State(state): State<AppState>, _: Admin, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    let user_id = id.clone();
+    if !state.store(move |store| store.delete_user(&user_id)).await? {
+        return Err(no_user());
+    }
+    tracing::info!(user_id = %id, "admin deleted a user");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn set_disabled(state: AppState, id: String, disabled: bool) -> Result<StatusCode, ApiError> {
+    let user_id = id.clone();
+    if !state.store(move |store| store.set_user_disabled(&user_id, disabled)).await? {
+        return Err(no_user());
+    }
+    tracing::info!(user_id = %id, disabled, "admin changed a user");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn disable_user(State(state): State<AppState>, _: Admin, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    set_disabled(state, id, true).await
+}
+
+async fn enable_user(State(state): State<AppState>, _: Admin, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
+    set_disabled(state, id, false).await
+}
+
+async fn list_providers(State(state): State<AppState>, _: Admin) -> Result<Json<Value>, ApiError> {
+    let providers = state.store(|store| store.providers()).await?;
+    Ok(Json(json!({ "providers": providers.iter().map(|p| provider_json(&state, p)).collect::<Vec<_>>() })))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ProviderSwitch {
+    enabled: Option<bool>,
+}
+
+/// Switches a provider on or off: it takes effect for the next login and survives restarts.
+async fn set_provider(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(name): Path<String>,
+    JsonBody(switch): JsonBody<ProviderSwitch>,
+) -> Result<Json<Value>, ApiError> {
+    let enabled = switch.enabled.ok_or_else(|| ApiError::bad_request("enabled (true or false) is required"))?;
+    let provider =
+        state.set_provider_enabled(name.clone(), enabled).await?.ok_or_else(|| ApiError::provider_not_found(&name))?;
+    tracing::info!(provider = %provider.name, enabled, "admin switched a provider");
+    Ok(Json(provider_json(&state, &provider)))
+}
