@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Runs every test guestpass has, installing what they need first (scripts/setup.sh --test):
+#   1. server unit and integration tests (real server on a free port, fresh SQLite file each)
+#   2. SDK browser tests in headless Chromium and Firefox, against two real servers
+#      (one with a 2-second access-token lifetime for the expiry tests)
+#   3. the release build of the SDK package into pkg/, with its size
+#   4. the unmodified realm-web npm package against a real server (Node's test runner)
+#   5. the demo's whole story in headless Chromium with playwright-core (screenshots in
+#      artifacts/e2e/)
+# Set SKIP_SETUP=1 to skip the installer, BROWSERS="chrome" to run one browser.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+[ "${SKIP_SETUP:-0}" = 1 ] || scripts/setup.sh --test
+. scripts/env.sh
+BROWSERS=${BROWSERS:-chrome firefox}
+
+step() { printf '\n==== %s\n' "$*"; }
+WORK=$(mktemp -d)
+PIDS=()
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# start_server NAME ARGS...: starts the built server on a free port; sets URL to its address.
+start_server() {
+  local name=$1; shift
+  # Test suites sign up many anonymous users from one address: lift the per-address limit.
+  "$ROOT/target/debug/guestpass-server" --listen 127.0.0.1:0 --data "$WORK/$name.db" \
+    --anonymous-signup-limit 100000/1h "$@" \
+    > "$WORK/$name.log" 2>&1 &
+  PIDS+=($!)
+  URL=""
+  for _ in $(seq 100); do
+    URL=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$WORK/$name.log" | head -1)
+    [ -n "$URL" ] && return 0
+    sleep 0.1
+  done
+  echo "server $name did not start:"; cat "$WORK/$name.log"; return 1
+}
+
+step "server: unit and integration tests"
+cargo test -p guestpass-server
+
+step "SDK: native unit tests"
+cargo test -p guestpass --lib
+
+step "SDK: browser tests ($BROWSERS) against real servers"
+cargo build -p guestpass-server
+start_server sdk --app-id guestpass-test; export GUESTPASS_TEST_URL=$URL
+start_server sdk-short --app-id guestpass-test --access-token-ttl 2s; export GUESTPASS_TEST_SHORT_URL=$URL
+export GUESTPASS_TEST_APP_ID=guestpass-test
+browser_flags=()
+for b in $BROWSERS; do browser_flags+=("--$b"); done
+wasm-pack test --headless "${browser_flags[@]}"
+
+step "SDK: release package (pkg/) and its size"
+wasm-pack build --release --target web
+scripts/size.sh
+
+step "realm-web 2.0.1 (unmodified, from npm) against the server"
+start_server compat --app-id guestpass-test; export GUESTPASS_TEST_URL=$URL
+start_server compat-short --app-id guestpass-test --access-token-ttl 2s; export GUESTPASS_TEST_SHORT_URL=$URL
+node --test compat/
+
+step "the demo's story in headless Chromium (playwright-core)"
+E2E_KEY="e2e-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+start_server e2e --app-id guestpass-demo --www "$ROOT/www" --pkg "$ROOT/pkg" --admin-key "$E2E_KEY"
+GUESTPASS_E2E_URL=$URL GUESTPASS_E2E_ADMIN_KEY=$E2E_KEY node --test e2e/
+
+step "secrets in logs"
+# No issued refresh token may appear in any server log (SECURITY.md LG-1): the servers above
+# logged every request of the suites; tokens are 43-character base64url strings.
+if grep -E -q -e '[A-Za-z0-9_-]{43}' -e 'eyJ[A-Za-z0-9_-]{10,}' "$WORK"/*.log; then
+  echo "a token-shaped string appears in a server log:"; grep -E -n '[A-Za-z0-9_-]{43}' "$WORK"/*.log | head; exit 1
+fi
+echo "no token-shaped strings in $(cat "$WORK"/*.log | wc -l) server log lines"
+echo "ALL TESTS PASSED"
