@@ -32,8 +32,9 @@ const NO_REFRESH_TOKEN: &str = "invalid session: failed to find refresh token";
 async fn refresh(State(state): State<AppState>, BearerToken(token): BearerToken) -> Result<Json<Value>, ApiError> {
     let hash = RefreshToken::from_client(&token).hash();
     let now = ids::now_secs();
+    let granularity = state.activity_granularity();
     let session = state
-        .store(move |store| store.use_refresh_token(&hash, now))
+        .store(move |store| store.use_refresh_token(&hash, now, granularity))
         .await?
         .ok_or_else(|| ApiError::invalid_session(NO_REFRESH_TOKEN))?;
     let access_token = state.tokens.issue(

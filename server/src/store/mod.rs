@@ -224,8 +224,9 @@ pub trait Store: BlogStore {
     /// Creates the user, its `anon-user` identity and its first session.
     fn create_anonymous_user(&self, new: &NewAnonymousUser) -> StoreResult<()>;
 
-    /// The live session a refresh token belongs to; records the use as activity.
-    fn use_refresh_token(&self, hash: &RefreshHash, now: u64) -> StoreResult<Option<SessionRecord>>;
+    /// The live session a refresh token belongs to; records the use as activity, at most once
+    /// per `granularity` seconds.
+    fn use_refresh_token(&self, hash: &RefreshHash, now: u64, granularity: u64) -> StoreResult<Option<SessionRecord>>;
 
     /// Revokes the session of a refresh token; an anonymous user goes with it.
     fn end_session(&self, hash: &RefreshHash) -> StoreResult<Option<EndedSession>>;

@@ -252,32 +252,38 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    fn use_refresh_token(&self, hash: &RefreshHash, now: u64) -> StoreResult<Option<SessionRecord>> {
+    fn use_refresh_token(&self, hash: &RefreshHash, now: u64, granularity: u64) -> StoreResult<Option<SessionRecord>> {
         let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let found = tx
+        let found = conn
             .prepare_cached(
-                "SELECT s.id, s.user_id, s.device_id, u.is_anonymous FROM sessions s JOIN users u ON u.id = s.user_id
+                "SELECT s.id, s.user_id, s.device_id, u.is_anonymous, min(s.last_used_at, u.last_active_at)
+                 FROM sessions s JOIN users u ON u.id = s.user_id
                  WHERE s.refresh_hash = ?1 AND u.disabled = 0",
             )?
             .query_row([&hash[..]], |r| {
-                Ok(SessionRecord {
+                let session = SessionRecord {
                     session_id: r.get(0)?,
                     user_id: r.get(1)?,
                     device_id: r.get(2)?,
                     is_anonymous: r.get(3)?,
-                })
+                };
+                Ok((session, r.get::<_, i64>(4)? as u64))
             })
             .optional()?;
-        if let Some(session) = &found {
+        let Some((session, last_seen)) = found else {
+            return Ok(None);
+        };
+        // A refresh is a read; the activity it proves is written at most once per granularity.
+        if last_seen + granularity <= now {
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let now = now as i64;
             tx.prepare_cached("UPDATE sessions SET last_used_at = ?2 WHERE id = ?1")?
                 .execute(params![session.session_id, now])?;
             tx.prepare_cached("UPDATE users SET last_active_at = ?2 WHERE id = ?1")?
                 .execute(params![session.user_id, now])?;
+            tx.commit()?;
         }
-        tx.commit()?;
-        Ok(found)
+        Ok(Some(session))
     }
 
     fn end_session(&self, hash: &RefreshHash) -> StoreResult<Option<EndedSession>> {
