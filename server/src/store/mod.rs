@@ -17,6 +17,10 @@ pub enum StoreError {
     Open { path: String, message: String },
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    #[error("the database writer stopped")]
+    WriterStopped,
+    #[error("commit failed: {0}")]
+    Commit(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -108,3 +108,57 @@ fn a_bad_duration_is_refused_at_the_command_line() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("30m"));
 }
+
+/// `kill -9` under load: every login the server answered must still be there after a restart
+/// (SQLite WAL with synchronous=FULL; writers are answered only after their batch commits).
+#[tokio::test]
+async fn a_kill_9_under_load_loses_no_answered_login() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("crash.db");
+    let command = || {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_guestpass-server"));
+        c.args(["--listen", "127.0.0.1:0", "--app-id", "crash", "--anonymous-signup-limit", "1000000/1h", "--data"])
+            .arg(&data);
+        c
+    };
+    let (mut server, url) = start(&mut command());
+    let client = reqwest::Client::new();
+    let login_url = format!("{url}/api/client/v2.0/app/crash/auth/providers/anon-user/login");
+    let (answered_tx, mut answered_rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let mut workers = Vec::new();
+    for _ in 0..16 {
+        let (client, login_url, answered) = (client.clone(), login_url.clone(), answered_tx.clone());
+        workers.push(tokio::spawn(async move {
+            loop {
+                let Ok(resp) = client.post(&login_url).send().await else { break };
+                let Ok(body) = resp.json::<serde_json::Value>().await else { break };
+                let token = body["refresh_token"].as_str().unwrap().to_owned();
+                if answered.send(token).is_err() {
+                    break;
+                }
+            }
+        }));
+    }
+    drop(answered_tx);
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    server.0.kill().unwrap(); // SIGKILL: no graceful shutdown, no final checkpoint
+    server.0.wait().unwrap();
+    for w in workers {
+        let _ = w.await;
+    }
+    let mut answered = Vec::new();
+    while let Ok(token) = answered_rx.try_recv() {
+        answered.push(token);
+    }
+    assert!(answered.len() > 50, "the load ran ({} logins answered)", answered.len());
+
+    let (_server, url) = start(&mut command());
+    let mut lost = 0;
+    for token in &answered {
+        let resp = client.post(format!("{url}/api/client/v2.0/auth/session")).bearer_auth(token).send().await.unwrap();
+        if resp.status() != StatusCode::OK {
+            lost += 1;
+        }
+    }
+    assert_eq!(lost, 0, "{lost} of {} answered logins were lost", answered.len());
+}

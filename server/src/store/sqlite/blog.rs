@@ -29,23 +29,23 @@ fn reading_row(r: &Row<'_>) -> rusqlite::Result<ReadingEntry> {
 
 impl BlogStore for SqliteStore {
     fn seed_articles(&self, seeds: &[ArticleSeed]) -> StoreResult<usize> {
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        let mut added = 0;
-        for a in seeds {
-            added += tx
-                .prepare_cached(
-                    "INSERT INTO articles (slug, title, author, published, summary, body, minutes)
+        let seeds = seeds.to_vec();
+        self.write(move |tx| {
+            let mut added = 0;
+            for a in seeds {
+                added += tx
+                    .prepare_cached(
+                        "INSERT INTO articles (slug, title, author, published, summary, body, minutes)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (slug) DO NOTHING",
-                )?
-                .execute(params![a.slug, a.title, a.author, a.published, a.summary, a.body, a.minutes])?;
-        }
-        tx.commit()?;
-        Ok(added)
+                    )?
+                    .execute(params![a.slug, a.title, a.author, a.published, a.summary, a.body, a.minutes])?;
+            }
+            Ok(added)
+        })
     }
 
     fn articles(&self) -> StoreResult<Vec<ArticleSeed>> {
-        let conn = self.lock();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT slug, title, author, published, summary, '', minutes FROM articles ORDER BY published DESC, id",
         )?;
@@ -54,7 +54,7 @@ impl BlogStore for SqliteStore {
     }
 
     fn article(&self, slug: &str) -> StoreResult<Option<(ArticleSeed, Vec<CommentRecord>)>> {
-        let conn = self.lock();
+        let conn = self.reader();
         let article = conn
             .prepare_cached(
                 "SELECT slug, title, author, published, summary, body, minutes FROM articles WHERE slug = ?1",
@@ -80,7 +80,7 @@ impl BlogStore for SqliteStore {
     }
 
     fn reading_list(&self, user_id: &str) -> StoreResult<Vec<ReadingEntry>> {
-        let conn = self.lock();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached(
             "SELECT a.slug, a.title, r.saved, r.progress, r.updated_at FROM reading r JOIN articles a ON a.id = r.article_id
              WHERE r.user_id = ?1 AND (r.saved = 1 OR r.progress > 0) ORDER BY r.updated_at DESC, a.slug",
@@ -97,8 +97,9 @@ impl BlogStore for SqliteStore {
         progress: Option<f64>,
         now: u64,
     ) -> StoreResult<Option<ReadingEntry>> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let user_id = user_id.to_owned();
+        let slug = slug.to_owned();
+        self.write(move |tx| {
         let article_id: Option<i64> =
             tx.prepare_cached("SELECT id FROM articles WHERE slug = ?1")?.query_row([slug], |r| r.get(0)).optional()?;
         let Some(article_id) = article_id else { return Ok(None) };
@@ -117,8 +118,8 @@ impl BlogStore for SqliteStore {
                  WHERE r.user_id = ?1 AND r.article_id = ?2",
             )?
             .query_row(params![user_id, article_id], reading_row)?;
-        tx.commit()?;
         Ok(Some(entry))
+        })
     }
 
     fn add_comment(
@@ -129,17 +130,22 @@ impl BlogStore for SqliteStore {
         body: &str,
         now: u64,
     ) -> StoreResult<Option<CommentRecord>> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let article_id: Option<i64> =
-            tx.prepare_cached("SELECT id FROM articles WHERE slug = ?1")?.query_row([slug], |r| r.get(0)).optional()?;
-        let Some(article_id) = article_id else { return Ok(None) };
-        tx.prepare_cached(
+        let slug = slug.to_owned();
+        let author_id = author_id.to_owned();
+        let author_name = author_name.to_owned();
+        let body = body.to_owned();
+        self.write(move |tx| {
+            let article_id: Option<i64> = tx
+                .prepare_cached("SELECT id FROM articles WHERE slug = ?1")?
+                .query_row([slug], |r| r.get(0))
+                .optional()?;
+            let Some(article_id) = article_id else { return Ok(None) };
+            tx.prepare_cached(
             "INSERT INTO comments (article_id, author_id, author_name, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         )?
         .execute(params![article_id, author_id, author_name, body, now as i64])?;
-        let id = tx.last_insert_rowid();
-        tx.commit()?;
-        Ok(Some(CommentRecord { id, author_name: author_name.to_owned(), body: body.to_owned(), created_at: now }))
+            let id = tx.last_insert_rowid();
+            Ok(Some(CommentRecord { id, author_name: author_name.to_owned(), body: body.to_owned(), created_at: now }))
+        })
     }
 }

@@ -105,8 +105,26 @@ const MIGRATIONS: &[&str] = &[
 "#,
 ];
 
+/// Writes wait at most this many to a transaction (one fsync for the batch).
+const MAX_BATCH: usize = 256;
+/// Connections that serve reads beside the writer (WAL lets them read while it writes).
+const READERS: usize = 4;
+
+/// A write, run by the writer thread inside a savepoint of a batch's transaction. It reports
+/// whether it succeeded (else its savepoint is rolled back) and a completion that answers the
+/// caller once the batch is committed.
+type Job = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
+type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
+
+/// SQLite with group commit: one writer thread owns the write connection and commits every
+/// write queued while the previous batch was being written in one transaction, each in its
+/// own savepoint, so a failing write changes nothing and the others still commit. Callers are
+/// answered only after the commit (with `synchronous=FULL`, after the fsync): an answered
+/// login is on disk. Reads go to a small pool of reader connections.
 pub struct SqliteStore {
-    conn: Mutex<Connection>,
+    jobs: Mutex<std::sync::mpsc::Sender<Job>>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: std::sync::atomic::AtomicUsize,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -115,42 +133,120 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
+fn open_connection(path: &Path) -> StoreResult<Connection> {
+    let conn = Connection::open(path)
+        .map_err(|e| StoreError::Open { path: path.display().to_string(), message: e.to_string() })?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    Ok(conn)
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> StoreResult<Self> {
-        let conn = Connection::open(path)
+        let mut writer = open_connection(path)?;
+        migrate(&mut writer)?;
+        let readers = (0..READERS)
+            .map(|_| {
+                let conn = open_connection(path)?;
+                conn.pragma_update(None, "query_only", "ON")?;
+                Ok(Mutex::new(conn))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("sqlite-writer".into())
+            .spawn(move || run_writer(writer, queue))
             .map_err(|e| StoreError::Open { path: path.display().to_string(), message: e.to_string() })?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "FULL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        let store = SqliteStore { conn: Mutex::new(conn) };
-        store.migrate()?;
-        Ok(store)
+        Ok(SqliteStore { jobs: Mutex::new(jobs), readers, next_reader: Default::default() })
     }
 
-    fn migrate(&self) -> StoreResult<()> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let done: usize = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        if done > MIGRATIONS.len() {
-            return Err(StoreError::Corrupt(format!(
-                "schema version {done} is newer than this server knows ({}); upgrade the server",
-                MIGRATIONS.len()
-            )));
-        }
-        for sql in &MIGRATIONS[done..] {
-            tx.execute_batch(sql)?;
-        }
-        tx.pragma_update(None, "user_version", MIGRATIONS.len())?;
-        tx.commit()?;
-        Ok(())
+    /// Runs `f` on the writer thread in the next batch; returns its result once committed.
+    fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let (reply, answer) = std::sync::mpsc::sync_channel::<StoreResult<T>>(1);
+        let job: Job = Box::new(move |conn| {
+            let result = f(conn);
+            let ok = result.is_ok();
+            let done: Completion = Box::new(move |committed| {
+                let _ = reply.send(committed.map_err(StoreError::Commit).and(result));
+            });
+            (ok, done)
+        });
+        let sent = self.jobs.lock().unwrap_or_else(|p| p.into_inner()).send(job);
+        sent.map_err(|_| StoreError::WriterStopped)?;
+        answer.recv().map_err(|_| StoreError::WriterStopped)?
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Connection> {
-        // A panic while holding the lock cannot leave a half-written transaction behind
-        // (rusqlite rolls back on drop), so a poisoned lock is still safe to use.
-        self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// A reader connection: the first free one, else the next in turn.
+    fn reader(&self) -> std::sync::MutexGuard<'_, Connection> {
+        let start = self.next_reader.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        for i in 0..self.readers.len() {
+            if let Ok(conn) = self.readers[(start + i) % self.readers.len()].try_lock() {
+                return conn;
+            }
+        }
+        // A panic cannot leave a half-read connection behind, so a poisoned lock is still usable.
+        self.readers[start % self.readers.len()].lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn migrate(conn: &mut Connection) -> StoreResult<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let done: usize = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if done > MIGRATIONS.len() {
+        return Err(StoreError::Corrupt(format!(
+            "schema version {done} is newer than this server knows ({}); upgrade the server",
+            MIGRATIONS.len()
+        )));
+    }
+    for sql in &MIGRATIONS[done..] {
+        tx.execute_batch(sql)?;
+    }
+    tx.pragma_update(None, "user_version", MIGRATIONS.len())?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// The writer thread: takes every queued write (up to `MAX_BATCH`), runs each in a savepoint
+/// of one transaction, commits once, then answers them all. Ends when the store is dropped.
+fn run_writer(mut conn: Connection, queue: std::sync::mpsc::Receiver<Job>) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut answers: Vec<Completion> = Vec::with_capacity(batch.len());
+        let committed = (|| -> rusqlite::Result<()> {
+            let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            for job in batch.drain(..) {
+                let savepoint = tx.savepoint()?;
+                // A panicking write loses only itself: its caller sees the writer's answer
+                // channel close, the savepoint rolls back, the batch goes on.
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&savepoint))) {
+                    Ok((true, done)) => {
+                        savepoint.commit()?;
+                        answers.push(done);
+                    }
+                    Ok((false, done)) => answers.push(done), // dropped savepoint rolls back
+                    Err(_) => {}
+                }
+            }
+            tx.commit()
+        })()
+        .map_err(|e| e.to_string());
+        // Writes never started (the transaction could not begin) are dropped: their callers
+        // get `WriterStopped` for this attempt.
+        for done in answers {
+            done(committed.clone());
+        }
     }
 }
 
@@ -170,15 +266,15 @@ fn delete_user(tx: &Connection, user_id: &str) -> StoreResult<()> {
         "DELETE FROM userpass_accounts WHERE email IN
          (SELECT provider_uid FROM identities WHERE user_id = ?1 AND provider_type = 'local-userpass')",
     )?
-    .execute([user_id])?;
-    tx.prepare_cached("DELETE FROM users WHERE id = ?1")?.execute([user_id])?;
+    .execute([&user_id])?;
+    tx.prepare_cached("DELETE FROM users WHERE id = ?1")?.execute([&user_id])?;
     Ok(())
 }
 
 fn user_record(conn: &Connection, user_id: &str) -> StoreResult<Option<UserRecord>> {
     let row = conn
         .prepare_cached("SELECT is_anonymous, data, created_at, last_active_at, disabled FROM users WHERE id = ?1")?
-        .query_row([user_id], |r| {
+        .query_row([&user_id], |r| {
             Ok((
                 r.get::<_, bool>(0)?,
                 r.get::<_, String>(1)?,
@@ -238,8 +334,8 @@ fn insert_token(tx: &Connection, email: &str, token: &NewUserpassToken) -> Store
 
 impl Store for SqliteStore {
     fn create_anonymous_user(&self, new: &NewAnonymousUser) -> StoreResult<()> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let new = new.clone();
+        self.write(move |tx| {
         let now = new.now as i64;
         tx.prepare_cached("INSERT INTO users (id, is_anonymous, created_at, last_active_at) VALUES (?1, 1, ?2, ?2)")?
             .execute(params![new.user_id, now])?;
@@ -247,14 +343,14 @@ impl Store for SqliteStore {
             "INSERT INTO identities (provider_type, provider_uid, user_id, created_at) VALUES ('anon-user', ?1, ?2, ?3)",
         )?
         .execute(params![new.identity_id, new.user_id, now])?;
-        insert_session(&tx, &new.user_id, &new.session, now)?;
-        tx.commit()?;
+        insert_session(tx, &new.user_id, &new.session, now)?;
         Ok(())
+        })
     }
 
     fn use_refresh_token(&self, hash: &RefreshHash, now: u64, granularity: u64) -> StoreResult<Option<SessionRecord>> {
-        let mut conn = self.lock();
-        let found = conn
+        let found = self
+            .reader()
             .prepare_cached(
                 "SELECT s.id, s.user_id, s.device_id, u.is_anonymous, min(s.last_used_at, u.last_active_at)
                  FROM sessions s JOIN users u ON u.id = s.user_id
@@ -275,20 +371,21 @@ impl Store for SqliteStore {
         };
         // A refresh is a read; the activity it proves is written at most once per granularity.
         if last_seen + granularity <= now {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let now = now as i64;
-            tx.prepare_cached("UPDATE sessions SET last_used_at = ?2 WHERE id = ?1")?
-                .execute(params![session.session_id, now])?;
-            tx.prepare_cached("UPDATE users SET last_active_at = ?2 WHERE id = ?1")?
-                .execute(params![session.user_id, now])?;
-            tx.commit()?;
+            let (session_id, user_id, now) = (session.session_id.clone(), session.user_id.clone(), now as i64);
+            self.write(move |tx| {
+                tx.prepare_cached("UPDATE sessions SET last_used_at = ?2 WHERE id = ?1")?
+                    .execute(params![session_id, now])?;
+                tx.prepare_cached("UPDATE users SET last_active_at = ?2 WHERE id = ?1")?
+                    .execute(params![user_id, now])?;
+                Ok(())
+            })?;
         }
         Ok(Some(session))
     }
 
     fn end_session(&self, hash: &RefreshHash) -> StoreResult<Option<EndedSession>> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let hash = *hash;
+        self.write(move |tx| {
         let found: Option<(String, String, bool)> = tx
             .prepare_cached(
                 "SELECT s.id, s.user_id, u.is_anonymous FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.refresh_hash = ?1",
@@ -305,18 +402,18 @@ impl Store for SqliteStore {
         } else {
             tx.prepare_cached("DELETE FROM sessions WHERE id = ?1")?.execute([&session_id])?;
         }
-        tx.commit()?;
         Ok(Some(EndedSession { user_id, user_deleted: is_anonymous }))
+        })
     }
 
     fn user_of_session(&self, user_id: &str, session_id: &str) -> StoreResult<Option<UserRecord>> {
-        let conn = self.lock();
+        let conn = self.reader();
         let live: bool = conn
             .prepare_cached(
                 "SELECT EXISTS (SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
                  WHERE u.id = ?1 AND s.id = ?2 AND u.disabled = 0)",
             )?
-            .query_row([user_id, session_id], |r| r.get(0))?;
+            .query_row([&user_id, &session_id], |r| r.get(0))?;
         if !live {
             return Ok(None);
         }
@@ -324,20 +421,21 @@ impl Store for SqliteStore {
     }
 
     fn delete_user_of_session(&self, user_id: &str, session_id: &str) -> StoreResult<bool> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let live: bool = tx
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM sessions WHERE id = ?2 AND user_id = ?1)")?
-            .query_row([user_id, session_id], |r| r.get(0))?;
-        if live {
-            delete_user(&tx, user_id)?;
-        }
-        tx.commit()?;
-        Ok(live)
+        let user_id = user_id.to_owned();
+        let session_id = session_id.to_owned();
+        self.write(move |tx| {
+            let live: bool = tx
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM sessions WHERE id = ?2 AND user_id = ?1)")?
+                .query_row([&user_id, &session_id], |r| r.get(0))?;
+            if live {
+                delete_user(tx, &user_id)?;
+            }
+            Ok(live)
+        })
     }
 
     fn providers(&self) -> StoreResult<Vec<ProviderRecord>> {
-        let conn = self.lock();
+        let conn = self.reader();
         let mut stmt = conn.prepare_cached("SELECT name, type, enabled FROM providers ORDER BY name")?;
         let rows = stmt
             .query_map([], |r| Ok(ProviderRecord { name: r.get(0)?, provider_type: r.get(1)?, enabled: r.get(2)? }))?;
@@ -350,10 +448,11 @@ impl Store for SqliteStore {
         session: &NewSession,
         now: u64,
     ) -> StoreResult<Option<IdentityLogin>> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let identity = identity.clone();
+        let session = session.clone();
+        self.write(move |tx| {
         let now_i = now as i64;
-        let (user_id, created_user) = match owner_of(&tx, identity)? {
+        let (user_id, created_user) = match owner_of(tx, &identity)? {
             Some(user_id) => (user_id, false),
             None => {
                 let user_id = crate::ids::object_id(now);
@@ -373,10 +472,9 @@ impl Store for SqliteStore {
         if disabled {
             return Ok(None);
         }
-        insert_session(&tx, &user_id, session, now_i)?;
+        insert_session(tx, &user_id, &session, now_i)?;
         tx.prepare_cached("UPDATE users SET last_active_at = ?2 WHERE id = ?1")?.execute(params![user_id, now_i])?;
-        let user = user_record(&tx, &user_id)?.ok_or_else(|| StoreError::Corrupt("user vanished".into()))?;
-        tx.commit()?;
+        let user = user_record(tx, &user_id)?.ok_or_else(|| StoreError::Corrupt("user vanished".into()))?;
         let session = SessionRecord {
             session_id: session.id.clone(),
             user_id,
@@ -384,6 +482,7 @@ impl Store for SqliteStore {
             is_anonymous: user.is_anonymous,
         };
         Ok(Some(IdentityLogin { user, session, created_user }))
+        })
     }
 
     fn link_identity(
@@ -393,25 +492,27 @@ impl Store for SqliteStore {
         identity: &NewIdentity,
         now: u64,
     ) -> StoreResult<LinkOutcome> {
-        let mut conn = self.lock();
         // IMMEDIATE: the write lock is taken before the ownership check, so two links of one
         // identity cannot both see it free. The primary key on identities is the backstop.
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let user_id = user_id.to_owned();
+        let session_id = session_id.to_owned();
+        let identity = identity.clone();
+        self.write(move |tx| {
         let live: bool = tx
             .prepare_cached(
                 "SELECT EXISTS (SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
                  WHERE s.id = ?2 AND s.user_id = ?1 AND u.disabled = 0)",
             )?
-            .query_row([user_id, session_id], |r| r.get(0))?;
+            .query_row([&user_id, &session_id], |r| r.get(0))?;
         if !live {
             return Ok(LinkOutcome::SessionEnded);
         }
-        match owner_of(&tx, identity)? {
+        match owner_of(tx, &identity)? {
             Some(owner) if owner == user_id => {}
             Some(_) => return Ok(LinkOutcome::OwnedByAnotherUser),
             None => {
                 let user_data: String =
-                    tx.prepare_cached("SELECT data FROM users WHERE id = ?1")?.query_row([user_id], |r| r.get(0))?;
+                    tx.prepare_cached("SELECT data FROM users WHERE id = ?1")?.query_row([&user_id], |r| r.get(0))?;
                 tx.prepare_cached(
                     "INSERT INTO identities (provider_type, provider_uid, user_id, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                 )?
@@ -420,9 +521,9 @@ impl Store for SqliteStore {
                     .execute(params![user_id, merged_data(&user_data, &identity.data)?, now as i64])?;
             }
         }
-        let user = user_record(&tx, user_id)?.ok_or_else(|| StoreError::Corrupt("user vanished".into()))?;
-        tx.commit()?;
+        let user = user_record(tx, &user_id)?.ok_or_else(|| StoreError::Corrupt("user vanished".into()))?;
         Ok(LinkOutcome::Linked(user))
+        })
     }
 
     fn register_userpass(
@@ -431,26 +532,27 @@ impl Store for SqliteStore {
         token: Option<&NewUserpassToken>,
         now: u64,
     ) -> StoreResult<RegisterOutcome> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let inserted = tx
+        let account = account.clone();
+        let token = token.cloned();
+        self.write(move |tx| {
+            let inserted = tx
             .prepare_cached(
                 "INSERT INTO userpass_accounts (email, password_hash, confirmed, created_at) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (email) DO NOTHING",
             )?
             .execute(params![account.email, account.password_hash, account.confirmed, now as i64])?;
-        if inserted == 0 {
-            return Ok(RegisterOutcome::EmailInUse);
-        }
-        if let Some(token) = token {
-            insert_token(&tx, &account.email, token)?;
-        }
-        tx.commit()?;
-        Ok(RegisterOutcome::Registered)
+            if inserted == 0 {
+                return Ok(RegisterOutcome::EmailInUse);
+            }
+            if let Some(token) = token {
+                insert_token(tx, &account.email, &token)?;
+            }
+            Ok(RegisterOutcome::Registered)
+        })
     }
 
     fn userpass_account(&self, email: &str) -> StoreResult<Option<UserpassAccount>> {
-        let conn = self.lock();
+        let conn = self.reader();
         let account = conn
             .prepare_cached("SELECT email, password_hash, confirmed FROM userpass_accounts WHERE email = ?1")?
             .query_row([email], |r| {
@@ -461,11 +563,12 @@ impl Store for SqliteStore {
     }
 
     fn add_userpass_token(&self, email: &str, token: &NewUserpassToken) -> StoreResult<()> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        insert_token(&tx, email, token)?;
-        tx.commit()?;
-        Ok(())
+        let email = email.to_owned();
+        let token = token.clone();
+        self.write(move |tx| {
+            insert_token(tx, &email, &token)?;
+            Ok(())
+        })
     }
 
     fn use_userpass_token(
@@ -476,65 +579,69 @@ impl Store for SqliteStore {
         new_password_hash: Option<&str>,
         now: u64,
     ) -> StoreResult<Option<String>> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let row: Option<(String, String, Vec<u8>, i64)> = tx
-            .prepare_cached("SELECT email, purpose, token_hash, expires_at FROM userpass_tokens WHERE id = ?1")?
-            .query_row([token_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-            .optional()?;
-        let Some((email, stored_purpose, stored_hash, expires_at)) = row else {
-            return Ok(None);
-        };
-        if stored_purpose != purpose.as_str() || stored_hash != hash[..] || (expires_at as u64) < now {
-            return Ok(None);
-        }
-        tx.prepare_cached("DELETE FROM userpass_tokens WHERE id = ?1")?.execute([token_id])?;
-        match purpose {
-            TokenPurpose::Confirm => {
-                tx.prepare_cached("UPDATE userpass_accounts SET confirmed = 1 WHERE email = ?1")?.execute([&email])?;
+        let token_id = token_id.to_owned();
+        let hash = *hash;
+        let new_password_hash = new_password_hash.map(str::to_owned);
+        self.write(move |tx| {
+            let row: Option<(String, String, Vec<u8>, i64)> = tx
+                .prepare_cached("SELECT email, purpose, token_hash, expires_at FROM userpass_tokens WHERE id = ?1")?
+                .query_row([&token_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+                .optional()?;
+            let Some((email, stored_purpose, stored_hash, expires_at)) = row else {
+                return Ok(None);
+            };
+            if stored_purpose != purpose.as_str() || stored_hash != hash[..] || (expires_at as u64) < now {
+                return Ok(None);
             }
-            TokenPurpose::Reset => {
-                let Some(new_hash) = new_password_hash else {
-                    return Ok(None);
-                };
-                tx.prepare_cached("UPDATE userpass_accounts SET password_hash = ?2 WHERE email = ?1")?
-                    .execute(params![email, new_hash])?;
-                // A reset ends every session of the account's user (SECURITY.md RV): whoever
-                // knew the old password loses access at once.
-                tx.prepare_cached(
-                    "DELETE FROM sessions WHERE user_id IN
+            tx.prepare_cached("DELETE FROM userpass_tokens WHERE id = ?1")?.execute([&token_id])?;
+            match purpose {
+                TokenPurpose::Confirm => {
+                    tx.prepare_cached("UPDATE userpass_accounts SET confirmed = 1 WHERE email = ?1")?
+                        .execute([&email])?;
+                }
+                TokenPurpose::Reset => {
+                    let Some(new_hash) = new_password_hash else {
+                        return Ok(None);
+                    };
+                    tx.prepare_cached("UPDATE userpass_accounts SET password_hash = ?2 WHERE email = ?1")?
+                        .execute(params![email, new_hash])?;
+                    // A reset ends every session of the account's user (SECURITY.md RV): whoever
+                    // knew the old password loses access at once.
+                    tx.prepare_cached(
+                        "DELETE FROM sessions WHERE user_id IN
                      (SELECT user_id FROM identities WHERE provider_type = 'local-userpass' AND provider_uid = ?1)",
-                )?
-                .execute([&email])?;
+                    )?
+                    .execute([&email])?;
+                }
             }
-        }
-        tx.commit()?;
-        Ok(Some(email))
+            Ok(Some(email))
+        })
     }
 
     fn record_activity(&self, user_id: &str, now: u64, granularity: u64) -> StoreResult<()> {
-        let conn = self.lock();
-        conn.prepare_cached("UPDATE users SET last_active_at = ?2 WHERE id = ?1 AND last_active_at <= ?3")?
-            .execute(params![user_id, now as i64, now.saturating_sub(granularity) as i64])?;
-        Ok(())
+        let user_id = user_id.to_owned();
+        self.write(move |tx| {
+            tx.prepare_cached("UPDATE users SET last_active_at = ?2 WHERE id = ?1 AND last_active_at <= ?3")?
+                .execute(params![user_id, now as i64, now.saturating_sub(granularity) as i64])?;
+            Ok(())
+        })
     }
 
     fn delete_inactive_anonymous(&self, cutoff: u64, limit: usize) -> StoreResult<usize> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // Identities and sessions go by cascade; anonymous users own no email accounts.
-        let deleted = tx
-            .prepare_cached(
-                "DELETE FROM users WHERE id IN
+        self.write(move |tx| {
+            // Identities and sessions go by cascade; anonymous users own no email accounts.
+            let deleted = tx
+                .prepare_cached(
+                    "DELETE FROM users WHERE id IN
                  (SELECT id FROM users WHERE is_anonymous = 1 AND last_active_at < ?1 LIMIT ?2)",
-            )?
-            .execute(params![cutoff as i64, limit as i64])?;
-        tx.commit()?;
-        Ok(deleted)
+                )?
+                .execute(params![cutoff as i64, limit as i64])?;
+            Ok(deleted)
+        })
     }
 
     fn list_users(&self, offset: u64, limit: u64) -> StoreResult<UserPage> {
-        let conn = self.lock();
+        let conn = self.reader();
         let total: i64 = conn.prepare_cached("SELECT count(*) FROM users")?.query_row([], |r| r.get(0))?;
         let ids: Vec<String> = conn
             .prepare_cached("SELECT id FROM users ORDER BY created_at DESC, id DESC LIMIT ?1 OFFSET ?2")?
@@ -548,41 +655,82 @@ impl Store for SqliteStore {
     }
 
     fn delete_user(&self, user_id: &str) -> StoreResult<bool> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let exists: bool = tx
-            .prepare_cached("SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1)")?
-            .query_row([user_id], |r| r.get(0))?;
-        if exists {
-            delete_user(&tx, user_id)?;
-        }
-        tx.commit()?;
-        Ok(exists)
+        let user_id = user_id.to_owned();
+        self.write(move |tx| {
+            let exists: bool = tx
+                .prepare_cached("SELECT EXISTS (SELECT 1 FROM users WHERE id = ?1)")?
+                .query_row([&user_id], |r| r.get(0))?;
+            if exists {
+                delete_user(tx, &user_id)?;
+            }
+            Ok(exists)
+        })
     }
 
     fn set_user_disabled(&self, user_id: &str, disabled: bool) -> StoreResult<bool> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let changed =
-            tx.prepare_cached("UPDATE users SET disabled = ?2 WHERE id = ?1")?.execute(params![user_id, disabled])?;
-        if disabled {
-            // Disabling blocks login and ends every session at once (App Services: "invalidates
-            // its tokens").
-            tx.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?.execute([user_id])?;
-        }
-        tx.commit()?;
-        Ok(changed > 0)
+        let user_id = user_id.to_owned();
+        self.write(move |tx| {
+            let changed = tx
+                .prepare_cached("UPDATE users SET disabled = ?2 WHERE id = ?1")?
+                .execute(params![user_id, disabled])?;
+            if disabled {
+                // Disabling blocks login and ends every session at once (App Services: "invalidates
+                // its tokens").
+                tx.prepare_cached("DELETE FROM sessions WHERE user_id = ?1")?.execute([&user_id])?;
+            }
+            Ok(changed > 0)
+        })
     }
 
     fn set_provider_enabled(&self, name: &str, enabled: bool) -> StoreResult<Option<ProviderRecord>> {
-        let mut conn = self.lock();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        tx.prepare_cached("UPDATE providers SET enabled = ?2 WHERE name = ?1")?.execute(params![name, enabled])?;
-        let provider = tx
-            .prepare_cached("SELECT name, type, enabled FROM providers WHERE name = ?1")?
-            .query_row([name], |r| Ok(ProviderRecord { name: r.get(0)?, provider_type: r.get(1)?, enabled: r.get(2)? }))
-            .optional()?;
-        tx.commit()?;
-        Ok(provider)
+        let name = name.to_owned();
+        self.write(move |tx| {
+            tx.prepare_cached("UPDATE providers SET enabled = ?2 WHERE name = ?1")?.execute(params![name, enabled])?;
+            let provider = tx
+                .prepare_cached("SELECT name, type, enabled FROM providers WHERE name = ?1")?
+                .query_row([name], |r| {
+                    Ok(ProviderRecord { name: r.get(0)?, provider_type: r.get(1)?, enabled: r.get(2)? })
+                })
+                .optional()?;
+            Ok(provider)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn anonymous(user_id: &str, n: u8) -> NewAnonymousUser {
+        NewAnonymousUser {
+            user_id: user_id.into(),
+            identity_id: format!("identity-{user_id}-{n}"),
+            session: NewSession { id: format!("session-{user_id}-{n}"), refresh_hash: [n; 32], device_id: "d".into() },
+            now: 1,
+        }
+    }
+
+    #[test]
+    fn a_failing_write_in_a_batch_loses_only_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = std::sync::Arc::new(SqliteStore::open(&dir.path().join("t.db")).unwrap());
+        store.create_anonymous_user(&anonymous("taken", 0)).unwrap();
+        // Many writers at once, so they share batches; one of them reuses a taken user id.
+        let handles: Vec<_> = (1..=40u8)
+            .map(|n| {
+                let store = store.clone();
+                std::thread::spawn(move || {
+                    let id = if n == 20 { "taken".to_owned() } else { format!("user-{n}") };
+                    store.create_anonymous_user(&anonymous(&id, n)).is_ok()
+                })
+            })
+            .collect();
+        let results: Vec<bool> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        assert_eq!(results.iter().filter(|ok| !**ok).count(), 1, "only the duplicate failed");
+        let conn = open_connection(&dir.path().join("t.db")).unwrap();
+        let count = |table: &str| -> i64 {
+            conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()
+        };
+        assert_eq!((count("users"), count("identities"), count("sessions")), (40, 40, 40), "no half-written rows");
     }
 }
