@@ -27,7 +27,8 @@ trap cleanup EXIT
 # start_server NAME ARGS...: starts the built server on a free port; sets URL to its address.
 start_server() {
   local name=$1; shift
-  # Test suites sign up many anonymous users from one address: lift the per-address limit.
+  # Test suites sign up many anonymous users from one address: lift the per-address limit
+  # (a later --anonymous-signup-limit in ARGS wins).
   "$ROOT/target/debug/guestpass-server" --listen 127.0.0.1:0 --data "$WORK/$name.db" \
     --anonymous-signup-limit 100000/1h "$@" \
     > "$WORK/$name.log" 2>&1 &
@@ -51,6 +52,8 @@ step "SDK: browser tests ($BROWSERS) against real servers"
 cargo build -p guestpass-server
 start_server sdk --app-id guestpass-test; export GUESTPASS_TEST_URL=$URL
 start_server sdk-short --app-id guestpass-test --access-token-ttl 2s; export GUESTPASS_TEST_SHORT_URL=$URL
+start_server sdk-limited --app-id guestpass-test --anonymous-signup-limit 2/1h
+export GUESTPASS_TEST_LIMITED_URL=$URL
 export GUESTPASS_TEST_APP_ID=guestpass-test
 browser_flags=()
 for b in $BROWSERS; do browser_flags+=("--$b"); done
@@ -65,10 +68,13 @@ start_server compat --app-id guestpass-test; export GUESTPASS_TEST_URL=$URL
 start_server compat-short --app-id guestpass-test --access-token-ttl 2s; export GUESTPASS_TEST_SHORT_URL=$URL
 node --test compat/
 
-step "the demo's story in headless Chromium (playwright-core)"
+step "pages in headless Chromium (playwright-core): the demo's story, several tabs"
 E2E_KEY="e2e-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 start_server e2e --app-id guestpass-demo --www "$ROOT/www" --pkg "$ROOT/pkg" --admin-key "$E2E_KEY"
-GUESTPASS_E2E_URL=$URL GUESTPASS_E2E_ADMIN_KEY=$E2E_KEY node --test e2e/
+export GUESTPASS_E2E_URL=$URL GUESTPASS_E2E_ADMIN_KEY=$E2E_KEY
+start_server tabs --app-id guestpass-tabs --www "$ROOT/e2e/tabs" --pkg "$ROOT/pkg" --access-token-ttl 2s
+export GUESTPASS_TABS_URL=$URL
+node --test e2e/
 
 step "secrets in logs"
 # No issued refresh token may appear in any server log (SECURITY.md LG-1): the servers above

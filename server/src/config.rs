@@ -9,6 +9,7 @@ use clap::Parser;
 #[command(
     name = "guestpass-server",
     version,
+    args_override_self = true,
     about = "Anonymous sign-in a user can keep: an App Services-compatible auth server"
 )]
 pub struct Config {
