@@ -67,9 +67,7 @@ impl AppState {
 
         let device_id = self.storage.device_id();
         let body = provider.login_body(device_id.as_deref());
-        let mut url = self.app_url("/auth/providers/");
-        url.push_str(provider.provider_type());
-        url.push_str("/login");
+        let url = self.login_url(provider, false);
         let answer =
             request(Method::Post, &url, None, Some(&body)).await?.ok_or_else(|| Error::invalid_response(200))?;
         let field = |key| json::get_string(&answer, key);
@@ -111,12 +109,27 @@ impl AppState {
         Ok(providers)
     }
 
-    /// Ends `user`'s session locally: an anonymous user is removed (nothing can log back in to
-    /// it), any other user stays listed as logged out.
-    pub(crate) fn end_session(&self, user: &UserState) {
-        let anonymous = user.is_anonymous();
-        user.end_session(anonymous);
-        if anonymous {
+    /// `POST A/auth/providers/local-userpass/<route>` with `body`, no token (register, confirm,
+    /// the reset and resend routes).
+    pub(crate) async fn userpass(&self, route: &str, body: &JsValue) -> Result<()> {
+        let mut url = self.app_url("/auth/providers/local-userpass/");
+        url.push_str(route);
+        request(Method::Post, &url, None, Some(body)).await.map(drop)
+    }
+
+    /// Makes the listed active user `id` the current one; `false` when there is none.
+    pub(crate) fn switch_user(&self, id: &str) -> bool {
+        let listed = self.users.borrow().iter().find(|user| user.id == id && user.state() == State::Active).cloned();
+        listed.map(|user| self.put_first(&user)).is_some()
+    }
+
+    /// Ends `user`'s session locally. With `remove`, and always for an anonymous user (nothing
+    /// can log back in to it), the user is forgotten: unlisted and its record removed; any other
+    /// user stays listed as logged out.
+    pub(crate) fn end_session(&self, user: &UserState, remove: bool) {
+        let remove = remove || user.is_anonymous();
+        user.end_session(remove);
+        if remove {
             self.users.borrow_mut().retain(|listed| listed.id != user.id);
             self.storage.remove_user(&user.id);
             self.save_list();
@@ -140,6 +153,31 @@ impl AppState {
     /// `C/auth/profile`, with the access token.
     pub(crate) fn profile_url(&self) -> String {
         self.client_url("/auth/profile")
+    }
+
+    /// `C/auth/delete`, with the access token.
+    pub(crate) fn delete_url(&self) -> String {
+        self.client_url("/auth/delete")
+    }
+
+    /// `A/auth/providers/<type>/login`, with `?link=true` to link instead.
+    pub(crate) fn login_url(&self, provider: &Provider, link: bool) -> String {
+        let mut url = self.app_url("/auth/providers/");
+        url.push_str(provider.provider_type());
+        url.push_str(if link { "/login?link=true" } else { "/login" });
+        url
+    }
+
+    /// The device id the server gave this browser, sent with logins and links.
+    pub(crate) fn device_id(&self) -> Option<String> {
+        self.storage.device_id()
+    }
+
+    /// A page's URL for `user.fetch`: one without a scheme is taken relative to the base URL
+    /// (`/api/blog/posts` → `{baseUrl}/api/blog/posts`), as the SDK's own routes are; any other
+    /// is used as it is.
+    pub(crate) fn resolve(&self, input: &str) -> String {
+        resolve(self.client_url.strip_suffix(CLIENT_API).unwrap_or_default(), input)
     }
 
     /// Makes `user` the most recently logged in.
@@ -170,5 +208,37 @@ impl AppState {
         url.push_str(&String::from(js_sys::encode_uri_component(&self.id)));
         url.push_str(path);
         url
+    }
+}
+
+/// `input` taken relative to `base` (no trailing slash) unless it has a scheme or a host.
+fn resolve(base: &str, input: &str) -> String {
+    // A scheme is what comes before the first `:`, if no `/` comes first.
+    let scheme = input.bytes().find(|b| *b == b':' || *b == b'/') == Some(b':');
+    if scheme || input.starts_with("//") {
+        return input.to_owned();
+    }
+    let path = input.trim_start_matches('/');
+    let mut url = String::with_capacity(base.len() + path.len() + 1);
+    url.push_str(base);
+    // Not `push('/')`, which links a UTF-8 encoder; nor `concat()`: both cost code size.
+    #[allow(clippy::single_char_add_str)]
+    url.push_str("/");
+    url.push_str(path);
+    url
+}
+
+#[cfg(test)]
+mod tests {
+    use super::resolve;
+
+    #[test]
+    fn page_urls_without_a_scheme_are_under_the_base_url() {
+        let base = "https://auth.example.com/blog";
+        assert_eq!(resolve(base, "/api/blog/posts?page=2"), "https://auth.example.com/blog/api/blog/posts?page=2");
+        assert_eq!(resolve(base, "api/blog/posts"), "https://auth.example.com/blog/api/blog/posts");
+        assert_eq!(resolve(base, "/a:b"), "https://auth.example.com/blog/a:b");
+        assert_eq!(resolve(base, "https://api.example.com/x"), "https://api.example.com/x");
+        assert_eq!(resolve(base, "//cdn.example.com/x"), "//cdn.example.com/x");
     }
 }

@@ -13,7 +13,7 @@
 use std::fmt;
 use std::rc::Rc;
 
-use js_sys::{Object, Promise};
+use js_sys::{Object, Promise, WeakRef};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
@@ -48,6 +48,19 @@ export interface UserIdentity {
 
 /** `"active"`: has a session; `"logged-out"`: listed without tokens; `"removed"`: gone. */
 export type UserState = "active" | "logged-out" | "removed";
+
+/** The profile data the server keeps for a user, e.g. `{ email }` once an email is linked. */
+export type UserProfile = { email?: string; name?: string } & Record<string, unknown>;
+
+export interface User {
+  /**
+   * `fetch` with the user's access token, for the app's own API: a URL without a scheme is
+   * taken relative to the app's `baseUrl`. After a `401` with `error_code: "InvalidSession"`
+   * the token is refreshed and the request sent once more (its body must be re-sendable, e.g.
+   * a string). Resolves with the `Response`, whatever its status.
+   */
+  fetch(input: string, init?: RequestInit): Promise<Response>;
+}
 "#;
 
 /// An app on a guestpass (or App Services) server, and the users this browser holds for it.
@@ -86,7 +99,7 @@ impl App {
     #[wasm_bindgen(getter = currentUser, unchecked_return_type = "User | null")]
     pub fn current_user(&self) -> JsValue {
         match self.state.current_user() {
-            Some(user) => self.user(user).into(),
+            Some(user) => handle(&self.state, &user),
             None => JsValue::NULL,
         }
     }
@@ -96,17 +109,43 @@ impl App {
     pub fn all_users(&self) -> Object {
         let users = json::object();
         for user in self.state.users() {
-            let id = user.id.clone();
-            json::set(&users, &id, &self.user(user).into());
+            json::set(&users, &user.id, &handle(&self.state, &user));
         }
         users
     }
 
     /// Logs in. `Credentials.anonymous()` returns the stored anonymous user when there is an
-    /// active one, without any request; otherwise it makes one request and stores the new user.
+    /// active one, without any request; otherwise it makes one request and stores the user.
     #[wasm_bindgen(js_name = logIn, unchecked_return_type = "Promise<User>")]
     pub fn log_in(&self, credentials: &Credentials) -> Promise {
         spawn(Call::LogIn(self.state.clone(), credentials.provider.clone()))
+    }
+
+    /// Makes an active user of this app the current one.
+    #[wasm_bindgen(js_name = switchUser)]
+    pub fn switch_user(&self, user: &User) -> Result<(), JsValue> {
+        if self.state.switch_user(&user.user.id) {
+            return Ok(());
+        }
+        Err(to_js(Error::client(INVALID_ARGUMENT, "the user is not logged in to this app")))
+    }
+
+    /// Logs the user out and forgets it here, stored record included.
+    #[wasm_bindgen(js_name = removeUser, unchecked_return_type = "Promise<void>")]
+    pub fn remove_user(&self, user: &User) -> Promise {
+        spawn(Call::LogOut(self.state.clone(), user.user.clone(), true))
+    }
+
+    /// Deletes the user on the server, then forgets it here.
+    #[wasm_bindgen(js_name = deleteUser, unchecked_return_type = "Promise<void>")]
+    pub fn delete_user(&self, user: &User) -> Promise {
+        spawn(Call::DeleteUser(self.state.clone(), user.user.clone()))
+    }
+
+    /// Email/password accounts: registration, confirmation, password resets.
+    #[wasm_bindgen(getter = emailPasswordAuth)]
+    pub fn email_password_auth(&self) -> EmailPasswordAuth {
+        EmailPasswordAuth { app: self.state.clone() }
     }
 
     /// The providers the server has enabled for this app (an app without `anon-user` cannot
@@ -114,10 +153,6 @@ impl App {
     #[wasm_bindgen(js_name = getAuthProviders, unchecked_return_type = "Promise<AuthProvider[]>")]
     pub fn get_auth_providers(&self) -> Promise {
         spawn(Call::GetAuthProviders(self.state.clone()))
-    }
-
-    fn user(&self, user: Rc<UserState>) -> User {
-        User { app: self.state.clone(), user }
     }
 }
 
@@ -135,6 +170,20 @@ impl Credentials {
         Credentials { provider: Provider::Anonymous { reuse: reuse.unwrap_or(true) } }
     }
 
+    /// An email/password account's credentials (`local-userpass`).
+    #[wasm_bindgen(js_name = emailPassword)]
+    pub fn email_password(
+        #[wasm_bindgen(unchecked_param_type = "string")] email: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] password: JsValue,
+    ) -> Credentials {
+        Credentials { provider: Provider::EmailPassword { email, password } }
+    }
+
+    /// A JWT from the app's own backend (`custom-token`).
+    pub fn jwt(#[wasm_bindgen(unchecked_param_type = "string")] token: JsValue) -> Credentials {
+        Credentials { provider: Provider::Jwt { token } }
+    }
+
     /// The provider type, e.g. `"anon-user"`.
     #[wasm_bindgen(getter = providerType, unchecked_return_type = "string")]
     pub fn provider_type(&self) -> JsValue {
@@ -142,7 +191,62 @@ impl Credentials {
     }
 }
 
-/// A user of an app. Several `User` objects for one user share its state.
+/// `app.emailPasswordAuth`: the email/password account routes (sent without a token).
+#[wasm_bindgen]
+pub struct EmailPasswordAuth {
+    app: Rc<AppState>,
+}
+
+#[wasm_bindgen]
+impl EmailPasswordAuth {
+    /// Registers an account.
+    #[wasm_bindgen(js_name = registerUser, unchecked_return_type = "Promise<void>")]
+    pub fn register_user(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ email: string; password: string }")] details: JsValue,
+    ) -> Promise {
+        spawn(Call::Userpass(self.app.clone(), "register", details, &["email", "password"]))
+    }
+
+    /// Confirms an account with its confirmation link's `token` and `tokenId`.
+    #[wasm_bindgen(js_name = confirmUser, unchecked_return_type = "Promise<void>")]
+    pub fn confirm_user(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ token: string; tokenId: string }")] details: JsValue,
+    ) -> Promise {
+        spawn(Call::Userpass(self.app.clone(), "confirm", details, &["token", "tokenId"]))
+    }
+
+    /// Sends the confirmation email again.
+    #[wasm_bindgen(js_name = resendConfirmationEmail, unchecked_return_type = "Promise<void>")]
+    pub fn resend_confirmation_email(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ email: string }")] details: JsValue,
+    ) -> Promise {
+        spawn(Call::Userpass(self.app.clone(), "confirm/send", details, &["email"]))
+    }
+
+    /// Sends a password-reset email.
+    #[wasm_bindgen(js_name = sendResetPasswordEmail, unchecked_return_type = "Promise<void>")]
+    pub fn send_reset_password_email(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ email: string }")] details: JsValue,
+    ) -> Promise {
+        spawn(Call::Userpass(self.app.clone(), "reset/send", details, &["email"]))
+    }
+
+    /// Sets a new password with the reset link's `token` and `tokenId`.
+    #[wasm_bindgen(js_name = resetPassword, unchecked_return_type = "Promise<void>")]
+    pub fn reset_password(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "{ token: string; tokenId: string; password: string }")] details: JsValue,
+    ) -> Promise {
+        spawn(Call::Userpass(self.app.clone(), "reset", details, &["token", "tokenId", "password"]))
+    }
+}
+
+/// A user of an app. The page gets one `User` object per user (while it holds it), whose state
+/// follows every login, refresh, link and logout.
 #[wasm_bindgen]
 pub struct User {
     app: Rc<AppState>,
@@ -173,6 +277,16 @@ impl User {
     #[wasm_bindgen(getter = providerType, unchecked_return_type = "string")]
     pub fn provider_type(&self) -> JsValue {
         JsValue::from_str(&self.user.provider_type())
+    }
+
+    /// The user's profile data (e.g. `{ email }`), `{}` when none; a copy.
+    #[wasm_bindgen(getter, unchecked_return_type = "UserProfile")]
+    pub fn profile(&self) -> Object {
+        let copy = json::object();
+        if let Some(data) = self.user.profile_data() {
+            Object::assign(&copy, data.unchecked_ref());
+        }
+        copy
     }
 
     /// The user's identities, from its profile.
@@ -206,7 +320,21 @@ impl User {
     /// expires), though the user is logged out locally all the same.
     #[wasm_bindgen(js_name = logOut, unchecked_return_type = "Promise<void>")]
     pub fn log_out(&self) -> Promise {
-        spawn(Call::LogOut(self.app.clone(), self.user.clone()))
+        spawn(Call::LogOut(self.app.clone(), self.user.clone(), false))
+    }
+
+    /// Adds the credentials' identity to this user, which keeps its id. On failure (`code`:
+    /// `AccountNameInUse`, `InvalidPassword`...) the user is left as it was.
+    #[wasm_bindgen(js_name = linkCredentials, unchecked_return_type = "Promise<void>")]
+    pub fn link_credentials(&self, credentials: &Credentials) -> Promise {
+        spawn(Call::Link(self.app.clone(), self.user.clone(), credentials.provider.clone()))
+    }
+
+    /// `fetch` with the user's access token (see TYPES).
+    // Typed in TYPES above: wasm-bindgen drops the `?` of an optional parameter with a type.
+    #[wasm_bindgen(skip_typescript)]
+    pub fn fetch(&self, input: JsValue, init: JsValue) -> Promise {
+        spawn(Call::Fetch(self.app.clone(), self.user.clone(), input, init))
     }
 
     /// Gets a new access token with the refresh token. A refused refresh token logs the user
@@ -230,9 +358,16 @@ impl User {
 enum Call {
     LogIn(Rc<AppState>, Provider),
     GetAuthProviders(Rc<AppState>),
-    LogOut(Rc<AppState>, Rc<UserState>),
+    /// `logOut`, or `removeUser` when set.
+    LogOut(Rc<AppState>, Rc<UserState>, bool),
+    DeleteUser(Rc<AppState>, Rc<UserState>),
     RefreshAccessToken(Rc<AppState>, Rc<UserState>),
     RefreshProfile(Rc<AppState>, Rc<UserState>),
+    Link(Rc<AppState>, Rc<UserState>, Provider),
+    /// `user.fetch` with the page's URL and `RequestInit`.
+    Fetch(Rc<AppState>, Rc<UserState>, JsValue, JsValue),
+    /// An `emailPasswordAuth` route, the page's argument and the fields it must have.
+    Userpass(Rc<AppState>, &'static str, JsValue, &'static [&'static str]),
 }
 
 /// Runs `call` as a JS promise, converting its error.
@@ -244,14 +379,45 @@ async fn run(call: Call) -> Result<JsValue, Error> {
     match call {
         Call::LogIn(app, provider) => {
             let user = app.log_in(&provider).await?;
-            return Ok(User { app, user }.into());
+            return Ok(handle(&app, &user));
         }
         Call::GetAuthProviders(app) => return Ok(app.auth_providers().await?.into()),
-        Call::LogOut(app, user) => session::log_out(&app, &user).await?,
+        Call::LogOut(app, user, remove) => session::log_out(&app, &user, remove).await?,
+        Call::DeleteUser(app, user) => session::delete_user(&app, &user).await?,
         Call::RefreshAccessToken(app, user) => session::refresh_access_token(&app, &user).await?,
         Call::RefreshProfile(app, user) => session::refresh_profile(&app, &user).await?,
+        Call::Link(app, user, provider) => session::link(&app, &user, &provider).await?,
+        Call::Fetch(app, user, input, init) => {
+            let input = input.as_string().ok_or_else(|| Error::client(INVALID_ARGUMENT, "the URL must be a string"))?;
+            let url = app.resolve(&input);
+            return Ok(session::fetch(&app, &user, &url, &init).await?.into());
+        }
+        Call::Userpass(app, route, details, fields) => {
+            // Only the fields the route takes are sent (the server checks their types).
+            let body = json::object();
+            for field in fields {
+                let value =
+                    json::get(&details, field).ok_or_else(|| Error::client(INVALID_ARGUMENT, "a field is missing"))?;
+                json::set(&body, field, &value);
+            }
+            app.userpass(route, &body).await?
+        }
     }
     Ok(JsValue::UNDEFINED)
+}
+
+/// The page's `User` object for `user`: the one handed out before while the page still holds it
+/// (a `WeakRef` in `user.handle`), so `app.currentUser === user` holds as in realm-web.
+fn handle(app: &Rc<AppState>, user: &Rc<UserState>) -> JsValue {
+    let weak = user.handle.borrow().clone();
+    if !weak.is_undefined() {
+        if let Some(object) = weak.unchecked_into::<WeakRef>().deref() {
+            return object.into();
+        }
+    }
+    let object: JsValue = User { app: app.clone(), user: user.clone() }.into();
+    *user.handle.borrow_mut() = WeakRef::new(object.unchecked_ref::<Object>()).into();
+    object
 }
 
 /// The JS face of an [`Error`]: an `Error` named `GuestpassError` with `code` and `status`.
@@ -270,9 +436,15 @@ impl fmt::Debug for App {
 }
 
 impl fmt::Debug for Credentials {
-    // By hand: future credentials carry passwords.
+    // By hand: credentials carry passwords and tokens.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Credentials").field("providerType", &self.provider.provider_type()).finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for EmailPasswordAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmailPasswordAuth").field("app", &self.app.id).finish()
     }
 }
 

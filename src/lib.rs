@@ -23,6 +23,33 @@
 //! await user.logOut(); // an anonymous user is gone for good
 //! ```
 //!
+//! A reader who wants to keep their identity links an email to it; the user keeps its id (and so
+//! whatever the app stored for it), and the email brings it back on another browser:
+//!
+//! ```js
+//! await app.emailPasswordAuth.registerUser({ email, password });
+//! try {
+//!   await user.linkCredentials(Credentials.emailPassword(email, password));
+//!   // same user.id, same refresh token; user.isAnonymous === false; user.profile.email
+//! } catch (e) {
+//!   // The user is left exactly as it was (still current, stored, same tokens) and e.code says
+//!   // why: "AccountNameInUse" (another user owns the email), "InvalidPassword", "AuthError"...
+//!   // One request, plus one refresh and one retry only if the access token had expired.
+//! }
+//! // Later, anywhere: the same user.
+//! const again = await app.logIn(Credentials.emailPassword(email, password));
+//!
+//! // The app's own API, with the access token (refreshed and retried once if it has expired).
+//! // A URL without a scheme is taken relative to baseUrl; the Response comes back whatever its
+//! // status, and the request's body must be re-sendable (a string, not a stream).
+//! const response = await user.fetch("/api/blog/posts", { method: "GET" });
+//! ```
+//!
+//! `app.logIn` returns the same `User` object for a user the app already lists (updated in
+//! place), as `app.currentUser` and `app.allUsers` do while the page holds it. A non-anonymous
+//! user that logs out stays listed as `"logged-out"`; `app.removeUser` forgets it, and
+//! `app.deleteUser` deletes it on the server first (with its own access token).
+//!
 //! Users are kept in `localStorage` under `guestpass:<appId>:...` (see `docs/wire.md`), or in
 //! memory when storage is unavailable.
 
@@ -38,4 +65,14 @@ mod storage;
 mod transport;
 mod user;
 
-pub use js::{App, Credentials, User};
+pub use js::{App, Credentials, EmailPasswordAuth, User};
+
+/// lol_alloc's free-list allocator instead of std's dlmalloc: about 7 KB less code before
+/// compression. It is slower on long free lists, but the SDK holds a few hundred small
+/// allocations at most.
+// SAFETY: the wasm32 build has no threads (no `atomics` target feature), so nothing can call the
+// allocator concurrently.
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };

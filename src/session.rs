@@ -1,4 +1,5 @@
-//! The life of a session: authenticated requests, the access-token refresh, logout.
+//! The life of a session: authenticated requests (the SDK's own and the page's `user.fetch`),
+//! linking, the access-token refresh, logout and deletion.
 //!
 //! The rules (PROTOCOL.md §6.3, wire.md "Errors"):
 //! - only `401 InvalidSession` on an access-token request calls for a refresh, and the request
@@ -13,42 +14,86 @@ use std::cell::RefCell;
 use js_sys::{Function, Promise};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
+use web_sys::Response;
 
 use crate::app::AppState;
-use crate::error::{Error, Result, NOT_LOGGED_IN};
+use crate::credentials::Provider;
+use crate::error::{Error, Result, INVALID_ARGUMENT, NOT_LOGGED_IN};
 use crate::json;
-use crate::transport::{request, Method};
+use crate::transport::{json_init, read, refused_session, request, send, Method};
 use crate::user::{Profile, UserState};
 
-/// A request with the user's access token, refreshed and retried once if the server says the
-/// token is no longer good.
+/// A protocol request with the user's access token, refreshed and retried once if the server
+/// says the token is no longer good.
 pub(crate) async fn authenticated(
     app: &AppState,
     user: &UserState,
     method: Method,
     url: &str,
+    body: Option<&JsValue>,
 ) -> Result<Option<JsValue>> {
-    let token = match user.access_token() {
-        Some(token) => token,
-        None => {
-            refresh_access_token(app, user).await?;
-            user.access_token().ok_or_else(not_logged_in)?
+    read(fetch(app, user, url, &json_init(method, body)).await?).await
+}
+
+/// `fetch(url, init)` with the user's access token; after a `401 InvalidSession` (or without an
+/// access token) the token is refreshed and the request sent once more. Any other answer is
+/// returned as it is.
+pub(crate) async fn fetch(app: &AppState, user: &UserState, url: &str, init: &JsValue) -> Result<Response> {
+    let mut refreshed = false;
+    loop {
+        let token = user.access_token();
+        if let Some(token) = &token {
+            let response = send(url, init, Some(token)).await?;
+            if refreshed || !refused_session(&response).await {
+                return Ok(response);
+            }
+        } else if refreshed {
+            return Err(not_logged_in());
         }
-    };
-    match request(method, url, Some(&token), None).await {
-        Err(error) if error.is_invalid_session() => {
-            renew(app, user, &token).await?;
-            let token = user.access_token().ok_or_else(not_logged_in)?;
-            request(method, url, Some(&token), None).await
-        }
-        answer => answer,
+        renew(app, user, token.as_deref()).await?;
+        refreshed = true;
     }
 }
 
-/// Gets a new access token after `failed` was refused, unless another call already did.
-async fn renew(app: &AppState, user: &UserState, failed: &str) -> Result<()> {
+/// Adds the identity `provider` proves to `user` (`?link=true` on its login route, with the
+/// user's access token). The user keeps its id and refresh token and gets a new access token
+/// and profile. On any failure nothing about the user changes (except that a refused refresh
+/// token ends the session, as everywhere).
+pub(crate) async fn link(app: &AppState, user: &UserState, provider: &Provider) -> Result<()> {
+    if provider.is_anonymous() {
+        return Err(Error::client(INVALID_ARGUMENT, "anonymous credentials cannot be linked to a user"));
+    }
+    let session = user.refresh_token().ok_or_else(not_logged_in)?;
+    let body = provider.login_body(app.device_id().as_deref());
+    let answer = authenticated(app, user, Method::Post, &app.login_url(provider, true), Some(&body)).await?;
+    let answer = answer.ok_or_else(|| Error::invalid_response(200))?;
+    let access_token = json::get_string(&answer, "access_token")
+        .filter(|_| json::get_string(&answer, "user_id").as_deref() == Some(user.id.as_str()))
+        .ok_or_else(|| Error::invalid_response(200))?;
+    // The user may have logged out meanwhile: a token of the old session must not revive it.
+    if user.refresh_token().as_deref() != Some(session.as_str()) {
+        return Ok(());
+    }
+    user.set_access_token(access_token);
+    let profile = json::get(&answer, "profile").and_then(Profile::parse);
+    let without_profile = profile.is_none();
+    if let Some(profile) = profile {
+        user.set_profile(profile);
+    }
+    app.save(user);
+    if without_profile {
+        // A server that does not send the profile with the answer (App Services): the new
+        // identity must be known before the user stops being anonymous here.
+        refresh_profile(app, user).await?;
+    }
+    Ok(())
+}
+
+/// Gets a new access token after `failed` was refused (or when there was none), unless another
+/// call already did.
+async fn renew(app: &AppState, user: &UserState, failed: Option<&str>) -> Result<()> {
     let refreshing = user.refreshing.borrow().is_some();
-    if !refreshing && user.access_token().as_deref() != Some(failed) {
+    if !refreshing && user.access_token().as_deref() != failed {
         return Ok(());
     }
     refresh_access_token(app, user).await
@@ -90,7 +135,7 @@ async fn refresh_now(app: &AppState, user: &UserState) -> Result<()> {
         }
         Err(error) => {
             if error.status == 401 && same_session {
-                app.end_session(user);
+                app.end_session(user, false);
             }
             Err(error)
         }
@@ -99,22 +144,23 @@ async fn refresh_now(app: &AppState, user: &UserState) -> Result<()> {
 
 /// `GET C/auth/profile`; stores the profile.
 pub(crate) async fn refresh_profile(app: &AppState, user: &UserState) -> Result<()> {
-    let body = authenticated(app, user, Method::Get, &app.profile_url()).await?;
+    let body = authenticated(app, user, Method::Get, &app.profile_url(), None).await?;
     let profile = body.and_then(Profile::parse).ok_or_else(|| Error::invalid_response(200))?;
     user.set_profile(profile);
     app.save(user);
     Ok(())
 }
 
-/// Ends the user's session here, then on the server (`DELETE C/auth/session`).
+/// Ends the user's session here, then on the server (`DELETE C/auth/session`); with `remove`
+/// (`app.removeUser`) the user is forgotten here too.
 ///
 /// The local session ends first and always, as in realm-core: a page that asked to log out must
 /// not keep a session because the network failed. A server that no longer knows the session
 /// (401) is what we wanted anyway; any other failure is still reported, since the server-side
 /// session then lives on until it expires.
-pub(crate) async fn log_out(app: &AppState, user: &UserState) -> Result<()> {
+pub(crate) async fn log_out(app: &AppState, user: &UserState, remove: bool) -> Result<()> {
     let token = user.refresh_token();
-    app.end_session(user);
+    app.end_session(user, remove);
     let Some(token) = token else {
         return Ok(());
     };
@@ -122,6 +168,14 @@ pub(crate) async fn log_out(app: &AppState, user: &UserState) -> Result<()> {
         Err(error) if error.status != 401 => Err(error),
         _ => Ok(()),
     }
+}
+
+/// Deletes the user on the server (`DELETE C/auth/delete`, with its own access token), then
+/// forgets it here. If the server refuses, nothing changes here.
+pub(crate) async fn delete_user(app: &AppState, user: &UserState) -> Result<()> {
+    authenticated(app, user, Method::Delete, &app.delete_url(), None).await?;
+    app.end_session(user, true);
+    Ok(())
 }
 
 fn not_logged_in() -> Error {

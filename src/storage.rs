@@ -15,7 +15,6 @@
 
 use std::cell::RefCell;
 
-use gloo_storage::{LocalStorage, Storage as _};
 use js_sys::Array;
 use wasm_bindgen::JsValue;
 
@@ -200,10 +199,8 @@ fn prefix(app_id: &str) -> String {
 
 /// `localStorage`, when it can actually store something.
 fn local_storage() -> Option<web_sys::Storage> {
-    // `LocalStorage::raw()` throws a JS exception (through our Rust frames) when storage is
-    // blocked, so ask the window first.
-    web_sys::window()?.local_storage().ok()??;
-    let storage = LocalStorage::raw();
+    // `window.localStorage` itself throws when storage is blocked: `.ok()` turns that into `None`.
+    let storage = web_sys::window()?.local_storage().ok()??;
     // Some browsers (Safari's old private mode) expose a storage whose every write throws.
     let probe = "guestpass:probe";
     storage.set_item(probe, probe).ok()?;

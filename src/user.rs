@@ -66,6 +66,11 @@ impl Profile {
             .collect();
         Some(Profile { raw, identities })
     }
+
+    /// The profile's `data` (`{email, name, ...}`), when it is an object.
+    pub(crate) fn data(&self) -> Option<JsValue> {
+        json::get(&self.raw, "data").filter(JsValue::is_object)
+    }
 }
 
 /// What changes about a user. Not `Debug`: it holds tokens.
@@ -83,6 +88,9 @@ pub(crate) struct UserState {
     data: RefCell<UserData>,
     /// The refresh under way for this user, which concurrent callers wait for.
     pub(crate) refreshing: RefCell<Option<Rc<Flight>>>,
+    /// A `WeakRef` to the page's JS `User` object for this user (kept by `js.rs`), so that every
+    /// getter and login hands out the same object while the page holds it.
+    pub(crate) handle: RefCell<JsValue>,
 }
 
 impl UserState {
@@ -98,6 +106,7 @@ impl UserState {
                 removed: false,
             }),
             refreshing: RefCell::new(None),
+            handle: RefCell::new(JsValue::UNDEFINED),
         })
     }
 
@@ -153,6 +162,11 @@ impl UserState {
     pub(crate) fn identities(&self) -> Vec<Identity> {
         let data = self.data.borrow();
         data.profile.as_ref().map(|p| p.identities.clone()).unwrap_or_default()
+    }
+
+    /// The profile's `data`, when there is one.
+    pub(crate) fn profile_data(&self) -> Option<JsValue> {
+        self.data.borrow().profile.as_ref()?.data()
     }
 
     pub(crate) fn access_token(&self) -> Option<String> {

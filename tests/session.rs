@@ -162,3 +162,77 @@ async fn overlapping_requests_with_an_expired_token_share_one_refresh() {
     assert_eq!(refreshes, 1, "one refresh for both: {requests:?}");
     assert_eq!(requests.len(), 5, "two refused, one refresh, two retried: {requests:?}");
 }
+
+/// `user.fetch(input, init)`, which must resolve; the `Response`.
+async fn user_fetch(user: &JsValue, input: &str, init: Option<JsValue>) -> web_sys::Response {
+    let mut args = vec![JsValue::from_str(input)];
+    args.extend(init);
+    match call(user, "fetch", &args).await {
+        Ok(response) => response.into(),
+        Err(e) => panic!("user.fetch failed: {}", describe(&e)),
+    }
+}
+
+#[wasm_bindgen_test]
+async fn user_fetch_adds_the_access_token_and_resolves_relative_urls() {
+    fresh_page();
+    let app = new_app(server());
+    let user = log_in(&app, anonymous(None)).await;
+    let access_token = get_string(&user, "accessToken");
+    let init = js_sys::Function::new_no_args("return { headers: { Accept: 'application/json' } };")
+        .call0(&JsValue::NULL)
+        .unwrap();
+    forget_requests();
+
+    let response = user_fetch(&user, "/api/client/v2.0/auth/profile", Some(init.clone())).await;
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(requests(), [["GET ", server(), "/api/client/v2.0/auth/profile"].concat()]);
+    assert_eq!(request_auth(), [Some(["Bearer ", &access_token].concat())]);
+    let body = wasm_bindgen_futures::JsFuture::from(response.json().unwrap()).await.unwrap();
+    assert_eq!(get_string(&body, "user_id"), get_string(&user, "id"));
+    // The page's init is not changed.
+    assert_eq!(js_sys::JSON::stringify(&init).unwrap(), "{\"headers\":{\"Accept\":\"application/json\"}}");
+}
+
+#[wasm_bindgen_test]
+async fn user_fetch_refreshes_an_expired_token_once_and_retries() {
+    fresh_page();
+    let app = new_app(short_server());
+    let user = log_in(&app, anonymous(None)).await;
+    let access_token = get_string(&user, "accessToken");
+    sleep(3000).await; // the short server's access tokens live 2 s
+    forget_requests();
+
+    let response = user_fetch(&user, "api/client/v2.0/auth/profile", None).await;
+
+    assert_eq!(response.status(), 200);
+    let profile = ["GET ", short_server(), "/api/client/v2.0/auth/profile"].concat();
+    assert_eq!(requests(), [profile.clone(), ["POST ", &session_url(short_server())].concat(), profile]);
+    let new_token = get_string(&user, "accessToken");
+    assert_ne!(new_token, access_token);
+    assert_eq!(request_auth()[2].as_deref(), Some(&*["Bearer ", &new_token].concat()));
+}
+
+#[wasm_bindgen_test]
+async fn user_fetch_returns_other_failures_as_they_are() {
+    fresh_page();
+    let app = new_app(server());
+    let user = log_in(&app, anonymous(None)).await;
+    let init = js_sys::Function::new_no_args(
+        "return { method: 'POST', headers: { 'Content-Type': 'application/json' },
+                  body: JSON.stringify({ username: 'nobody@example.com', password: 'password1' }) };",
+    )
+    .call0(&JsValue::NULL)
+    .unwrap();
+    let url = ["/api/client/v2.0/app/", app_id(), "/auth/providers/local-userpass/login"].concat();
+    forget_requests();
+
+    let response = user_fetch(&user, &url, Some(init)).await;
+
+    // A 401 that is not InvalidSession: no refresh, no retry, and the page reads the answer.
+    assert_eq!(response.status(), 401);
+    assert_eq!(requests().len(), 1, "{:?}", requests());
+    let body = wasm_bindgen_futures::JsFuture::from(response.json().unwrap()).await.unwrap();
+    assert_eq!(get_string(&body, "error_code"), "InvalidPassword");
+}

@@ -45,6 +45,7 @@ pub fn fresh_page() {
            w.fetch = function (url, init) {
              w.__requests.push(((init && init.method) || 'GET') + ' ' + url);
              w.__bodies.push(init && init.body != null ? String(init.body) : null);
+             w.__auth.push(init && init.headers ? new Headers(init.headers).get('Authorization') : null);
              if (w.__unreachable && String(url).includes(w.__unreachable)) {
                return Promise.reject(new TypeError('Failed to fetch'));
              }
@@ -53,6 +54,7 @@ pub fn fresh_page() {
          }
          w.__requests = [];
          w.__bodies = [];
+         w.__auth = [];
          w.__unreachable = null;",
     )
     .call0(&JsValue::UNDEFINED)
@@ -71,9 +73,16 @@ pub fn request_bodies() -> Vec<Option<String>> {
     log.iter().map(|body| body.as_string()).collect()
 }
 
+/// The `Authorization` header of those requests (`None` without one).
+pub fn request_auth() -> Vec<Option<String>> {
+    let log: Array = Reflect::get(&window(), &"__auth".into()).unwrap().unchecked_into();
+    log.iter().map(|auth| auth.as_string()).collect()
+}
+
 pub fn forget_requests() {
-    Reflect::set(&window(), &"__requests".into(), &Array::new()).unwrap();
-    Reflect::set(&window(), &"__bodies".into(), &Array::new()).unwrap();
+    for log in ["__requests", "__bodies", "__auth"] {
+        Reflect::set(&window(), &log.into(), &Array::new()).unwrap();
+    }
 }
 
 /// From now on, the page's fetch fails (as with no network) for URLs containing `fragment`.
@@ -126,6 +135,42 @@ pub fn anonymous(reuse: Option<bool>) -> JsValue {
     Credentials::anonymous(reuse).into()
 }
 
+/// `Credentials.emailPassword(email, password)`.
+pub fn email_password(email: &str, password: &str) -> JsValue {
+    Credentials::email_password(email.into(), password.into()).into()
+}
+
+/// An email no other test (or earlier run against the same server) has used.
+pub fn unique_email() -> String {
+    let n = (js_sys::Math::random() * 1e15) as u64;
+    format!("reader-{n}@example.com")
+}
+
+/// `{ email, password }`, what `registerUser` takes.
+pub fn account(email: &str, password: &str) -> JsValue {
+    let details = js_sys::Object::new();
+    Reflect::set(&details, &"email".into(), &email.into()).unwrap();
+    Reflect::set(&details, &"password".into(), &password.into()).unwrap();
+    details.into()
+}
+
+/// `await app.emailPasswordAuth.registerUser({ email, password })`, which must succeed.
+pub async fn register(app: &JsValue, email: &str, password: &str) {
+    if let Err(e) = call(&get(app, "emailPasswordAuth"), "registerUser", &[account(email, password)]).await {
+        panic!("registerUser failed: {}", describe(&e));
+    }
+}
+
+/// `A/auth/providers/<provider>/<route>` on `base`.
+pub fn provider_url(base: &str, provider: &str, route: &str) -> String {
+    [base, "/api/client/v2.0/app/", app_id(), "/auth/providers/", provider, "/", route].concat()
+}
+
+/// The keys of `app.allUsers`.
+pub fn all_user_ids(app: &JsValue) -> Vec<String> {
+    js_sys::Object::keys(&get(app, "allUsers").into()).iter().map(|id| id.as_string().unwrap()).collect()
+}
+
 /// `object[name]`.
 pub fn get(object: &JsValue, name: &str) -> JsValue {
     Reflect::get(object, &name.into()).unwrap()
@@ -154,6 +199,21 @@ pub async fn log_in(app: &JsValue, credentials: JsValue) -> JsValue {
         Ok(user) => user,
         Err(e) => panic!("logIn failed: {}", describe(&e)),
     }
+}
+
+/// `await object[method](...args)`, which must reject; the error.
+pub async fn rejection(object: &JsValue, method: &str, args: &[JsValue]) -> JsValue {
+    match call(object, method, args).await {
+        Ok(_) => panic!("{method} succeeded; it should have failed"),
+        Err(e) => e,
+    }
+}
+
+/// Asserts a rejection's `code` and `status`.
+pub fn assert_error(error: &JsValue, code: &str, status: u16) {
+    assert_eq!(get(error, "code").as_string().as_deref(), Some(code), "{}", describe(error));
+    assert_eq!(get(error, "status"), JsValue::from(status), "{}", describe(error));
+    assert_eq!(get(error, "name").as_string().as_deref(), Some("GuestpassError"));
 }
 
 /// `"<code> <status>: <message>"` of a rejection.
