@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 . scripts/env.sh
-wasm-pack build --release --target web
+scripts/build-sdk.sh
 cargo build --release -p guestpass-server
 export GUESTPASS_LISTEN=${GUESTPASS_LISTEN:-127.0.0.1:8080}
 export GUESTPASS_DATA=${GUESTPASS_DATA:-./guestpass.db}

@@ -60,7 +60,7 @@ if [ "$WITH_TEST_TOOLS" = 1 ]; then
 fi
 
 # --- npm tools (versions pinned in package.json / package-lock.json) -------------------------
-if ! node -e "require('./node_modules/binaryen/package.json'); require('./node_modules/realm-web/package.json'); require('./node_modules/playwright-core/package.json')" 2>/dev/null; then
+if ! node -e "require('./node_modules/binaryen/package.json'); require('./node_modules/esbuild/package.json'); require('./node_modules/realm-web/package.json'); require('./node_modules/playwright-core/package.json')" 2>/dev/null; then
   log "npm ci (binaryen's wasm-opt, realm-web, playwright-core; no browser downloads)"
   npm ci --no-audit --no-fund --loglevel=error
 fi

@@ -60,7 +60,7 @@ for b in $BROWSERS; do browser_flags+=("--$b"); done
 wasm-pack test --headless "${browser_flags[@]}"
 
 step "SDK: release package (pkg/) and its size"
-wasm-pack build --release --target web
+scripts/build-sdk.sh
 scripts/size.sh
 
 step "realm-web 2.0.1 (unmodified, from npm) against the server"
