@@ -21,6 +21,12 @@ pub const MAX_LEN: usize = 128;
 #[serde(transparent)]
 pub struct Password(String);
 
+impl AsRef<str> for Password {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
 impl std::fmt::Debug for Password {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Password(<redacted>)")

@@ -72,11 +72,16 @@ fn new_token(state: &AppState, purpose: TokenPurpose) -> (String, NewUserpassTok
     let secret = URL_SAFE_NO_PAD.encode(ids::random_bytes::<32>());
     let token = NewUserpassToken {
         id: ids::object_id(now),
-        hash: Sha256::digest(secret.as_bytes()).into(),
+        hash: token_hash(&secret),
         purpose,
         expires_at: now + state.config.userpass_token_ttl.as_secs(),
     };
     (secret, token)
+}
+
+/// What the store keeps of a mailed token.
+fn token_hash(token: &(impl AsRef<str> + ?Sized)) -> [u8; 32] {
+    Sha256::digest(token.as_ref().as_bytes()).into()
 }
 
 fn user_not_found() -> ApiError {
@@ -118,7 +123,7 @@ async fn confirm(
 ) -> Result<StatusCode, ApiError> {
     check(&state, &app_id)?;
     let (token, token_id) = (required(body.token, "token")?, required(body.token_id, "tokenId")?);
-    let hash: [u8; 32] = Sha256::digest(token.expose().as_bytes()).into();
+    let hash = token_hash(&token);
     state
         .store(move |store| store.use_userpass_token(&token_id, &hash, TokenPurpose::Confirm, None, ids::now_secs()))
         .await?
@@ -171,7 +176,7 @@ async fn reset(
     let password = required(body.password, "password")?;
     password.validate()?;
     let password_hash = state.passwords.hash(&password).await?;
-    let hash: [u8; 32] = Sha256::digest(token.expose().as_bytes()).into();
+    let hash = token_hash(&token);
     let email = state
         .store(move |store| {
             store.use_userpass_token(&token_id, &hash, TokenPurpose::Reset, Some(&password_hash), ids::now_secs())

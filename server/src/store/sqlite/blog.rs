@@ -36,7 +36,7 @@ impl BlogStore for SqliteStore {
                 added += tx
                     .prepare_cached(
                         "INSERT INTO articles (slug, title, author, published, summary, body, minutes)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (slug) DO NOTHING",
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (slug) DO NOTHING",
                     )?
                     .execute(params![a.slug, a.title, a.author, a.published, a.summary, a.body, a.minutes])?;
             }
@@ -100,25 +100,25 @@ impl BlogStore for SqliteStore {
         let user_id = user_id.to_owned();
         let slug = slug.to_owned();
         self.write(move |tx| {
-        let article_id: Option<i64> =
-            tx.prepare_cached("SELECT id FROM articles WHERE slug = ?1")?.query_row([slug], |r| r.get(0)).optional()?;
-        let Some(article_id) = article_id else { return Ok(None) };
-        tx.prepare_cached(
-            "INSERT INTO reading (user_id, article_id, saved, progress, updated_at)
-             VALUES (?1, ?2, coalesce(?3, 0), coalesce(?4, 0), ?5)
-             ON CONFLICT (user_id, article_id) DO UPDATE SET
-                 saved = coalesce(?3, saved),
-                 progress = coalesce(?4, progress),
-                 updated_at = ?5",
-        )?
-        .execute(params![user_id, article_id, saved, progress, now as i64])?;
-        let entry = tx
-            .prepare_cached(
-                "SELECT a.slug, a.title, r.saved, r.progress, r.updated_at FROM reading r JOIN articles a ON a.id = r.article_id
-                 WHERE r.user_id = ?1 AND r.article_id = ?2",
+            let article_id: Option<i64> =
+                tx.prepare_cached("SELECT id FROM articles WHERE slug = ?1")?.query_row([slug], |r| r.get(0)).optional()?;
+            let Some(article_id) = article_id else { return Ok(None) };
+            tx.prepare_cached(
+                "INSERT INTO reading (user_id, article_id, saved, progress, updated_at)
+                 VALUES (?1, ?2, coalesce(?3, 0), coalesce(?4, 0), ?5)
+                 ON CONFLICT (user_id, article_id) DO UPDATE SET
+                     saved = coalesce(?3, saved),
+                     progress = coalesce(?4, progress),
+                     updated_at = ?5",
             )?
-            .query_row(params![user_id, article_id], reading_row)?;
-        Ok(Some(entry))
+            .execute(params![user_id, article_id, saved, progress, now as i64])?;
+            let entry = tx
+                .prepare_cached(
+                    "SELECT a.slug, a.title, r.saved, r.progress, r.updated_at FROM reading r JOIN articles a ON a.id = r.article_id
+                     WHERE r.user_id = ?1 AND r.article_id = ?2",
+                )?
+                .query_row(params![user_id, article_id], reading_row)?;
+            Ok(Some(entry))
         })
     }
 
@@ -135,17 +135,17 @@ impl BlogStore for SqliteStore {
         let author_name = author_name.to_owned();
         let body = body.to_owned();
         self.write(move |tx| {
-            let article_id: Option<i64> = tx
-                .prepare_cached("SELECT id FROM articles WHERE slug = ?1")?
-                .query_row([slug], |r| r.get(0))
-                .optional()?;
-            let Some(article_id) = article_id else { return Ok(None) };
-            tx.prepare_cached(
-            "INSERT INTO comments (article_id, author_id, author_name, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?
-        .execute(params![article_id, author_id, author_name, body, now as i64])?;
-            let id = tx.last_insert_rowid();
-            Ok(Some(CommentRecord { id, author_name: author_name.to_owned(), body: body.to_owned(), created_at: now }))
+                let article_id: Option<i64> = tx
+                    .prepare_cached("SELECT id FROM articles WHERE slug = ?1")?
+                    .query_row([slug], |r| r.get(0))
+                    .optional()?;
+                let Some(article_id) = article_id else { return Ok(None) };
+                tx.prepare_cached(
+                "INSERT INTO comments (article_id, author_id, author_name, body, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?
+            .execute(params![article_id, author_id, author_name, body, now as i64])?;
+                let id = tx.last_insert_rowid();
+                Ok(Some(CommentRecord { id, author_name: author_name.to_owned(), body: body.to_owned(), created_at: now }))
         })
     }
 }

@@ -298,6 +298,16 @@ fn user_record(conn: &Connection, user_id: &str) -> StoreResult<Option<UserRecor
     }))
 }
 
+/// Whether `session_id` is a live session of `user_id`, an enabled user.
+fn session_is_live(conn: &Connection, user_id: &str, session_id: &str) -> StoreResult<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
+             WHERE u.id = ?1 AND s.id = ?2 AND u.disabled = 0)",
+        )?
+        .query_row([user_id, session_id], |r| r.get(0))?)
+}
+
 fn owner_of(conn: &Connection, identity: &NewIdentity) -> StoreResult<Option<String>> {
     Ok(conn
         .prepare_cached("SELECT user_id FROM identities WHERE provider_type = ?1 AND provider_uid = ?2")?
@@ -336,15 +346,15 @@ impl Store for SqliteStore {
     fn create_anonymous_user(&self, new: &NewAnonymousUser) -> StoreResult<()> {
         let new = new.clone();
         self.write(move |tx| {
-        let now = new.now as i64;
-        tx.prepare_cached("INSERT INTO users (id, is_anonymous, created_at, last_active_at) VALUES (?1, 1, ?2, ?2)")?
-            .execute(params![new.user_id, now])?;
-        tx.prepare_cached(
-            "INSERT INTO identities (provider_type, provider_uid, user_id, created_at) VALUES ('anon-user', ?1, ?2, ?3)",
-        )?
-        .execute(params![new.identity_id, new.user_id, now])?;
-        insert_session(tx, &new.user_id, &new.session, now)?;
-        Ok(())
+            let now = new.now as i64;
+            tx.prepare_cached("INSERT INTO users (id, is_anonymous, created_at, last_active_at) VALUES (?1, 1, ?2, ?2)")?
+                .execute(params![new.user_id, now])?;
+            tx.prepare_cached(
+                "INSERT INTO identities (provider_type, provider_uid, user_id, created_at) VALUES ('anon-user', ?1, ?2, ?3)",
+            )?
+            .execute(params![new.identity_id, new.user_id, now])?;
+            insert_session(tx, &new.user_id, &new.session, now)?;
+            Ok(())
         })
     }
 
@@ -386,35 +396,29 @@ impl Store for SqliteStore {
     fn end_session(&self, hash: &RefreshHash) -> StoreResult<Option<EndedSession>> {
         let hash = *hash;
         self.write(move |tx| {
-        let found: Option<(String, String, bool)> = tx
-            .prepare_cached(
-                "SELECT s.id, s.user_id, u.is_anonymous FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.refresh_hash = ?1",
-            )?
-            .query_row([&hash[..]], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .optional()?;
-        let Some((session_id, user_id, is_anonymous)) = found else {
-            return Ok(None);
-        };
-        if is_anonymous {
-            // Nothing can ever log back in to an anonymous user whose session ended (the seed:
-            // "once a user logs out, the user cannot retrieve any previous user data").
-            tx.prepare_cached("DELETE FROM users WHERE id = ?1")?.execute([&user_id])?;
-        } else {
-            tx.prepare_cached("DELETE FROM sessions WHERE id = ?1")?.execute([&session_id])?;
-        }
-        Ok(Some(EndedSession { user_id, user_deleted: is_anonymous }))
+            let found: Option<(String, String, bool)> = tx
+                .prepare_cached(
+                    "SELECT s.id, s.user_id, u.is_anonymous FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.refresh_hash = ?1",
+                )?
+                .query_row([&hash[..]], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()?;
+            let Some((session_id, user_id, is_anonymous)) = found else {
+                return Ok(None);
+            };
+            if is_anonymous {
+                // Nothing can ever log back in to an anonymous user whose session ended (the seed:
+                // "once a user logs out, the user cannot retrieve any previous user data").
+                tx.prepare_cached("DELETE FROM users WHERE id = ?1")?.execute([&user_id])?;
+            } else {
+                tx.prepare_cached("DELETE FROM sessions WHERE id = ?1")?.execute([&session_id])?;
+            }
+            Ok(Some(EndedSession { user_id, user_deleted: is_anonymous }))
         })
     }
 
     fn user_of_session(&self, user_id: &str, session_id: &str) -> StoreResult<Option<UserRecord>> {
         let conn = self.reader();
-        let live: bool = conn
-            .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
-                 WHERE u.id = ?1 AND s.id = ?2 AND u.disabled = 0)",
-            )?
-            .query_row([&user_id, &session_id], |r| r.get(0))?;
-        if !live {
+        if !session_is_live(&conn, user_id, session_id)? {
             return Ok(None);
         }
         user_record(&conn, user_id)
@@ -451,37 +455,37 @@ impl Store for SqliteStore {
         let identity = identity.clone();
         let session = session.clone();
         self.write(move |tx| {
-        let now_i = now as i64;
-        let (user_id, created_user) = match owner_of(tx, &identity)? {
-            Some(user_id) => (user_id, false),
-            None => {
-                let user_id = crate::ids::object_id(now);
-                tx.prepare_cached(
-                    "INSERT INTO users (id, is_anonymous, data, created_at, last_active_at) VALUES (?1, 0, ?2, ?3, ?3)",
-                )?
-                .execute(params![user_id, merged_data("{}", &identity.data)?, now_i])?;
-                tx.prepare_cached(
-                    "INSERT INTO identities (provider_type, provider_uid, user_id, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                )?
-                .execute(params![identity.provider_type, identity.uid, user_id, identity.data, now_i])?;
-                (user_id, true)
+            let now_i = now as i64;
+            let (user_id, created_user) = match owner_of(tx, &identity)? {
+                Some(user_id) => (user_id, false),
+                None => {
+                    let user_id = crate::ids::object_id(now);
+                    tx.prepare_cached(
+                        "INSERT INTO users (id, is_anonymous, data, created_at, last_active_at) VALUES (?1, 0, ?2, ?3, ?3)",
+                    )?
+                    .execute(params![user_id, merged_data("{}", &identity.data)?, now_i])?;
+                    tx.prepare_cached(
+                        "INSERT INTO identities (provider_type, provider_uid, user_id, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    )?
+                    .execute(params![identity.provider_type, identity.uid, user_id, identity.data, now_i])?;
+                    (user_id, true)
+                }
+            };
+            let disabled: bool =
+                tx.prepare_cached("SELECT disabled FROM users WHERE id = ?1")?.query_row([&user_id], |r| r.get(0))?;
+            if disabled {
+                return Ok(None);
             }
-        };
-        let disabled: bool =
-            tx.prepare_cached("SELECT disabled FROM users WHERE id = ?1")?.query_row([&user_id], |r| r.get(0))?;
-        if disabled {
-            return Ok(None);
-        }
-        insert_session(tx, &user_id, &session, now_i)?;
-        tx.prepare_cached("UPDATE users SET last_active_at = ?2 WHERE id = ?1")?.execute(params![user_id, now_i])?;
-        let user = user_record(tx, &user_id)?.ok_or_else(|| StoreError::Corrupt("user vanished".into()))?;
-        let session = SessionRecord {
-            session_id: session.id.clone(),
-            user_id,
-            device_id: session.device_id.clone(),
-            is_anonymous: user.is_anonymous,
-        };
-        Ok(Some(IdentityLogin { user, session, created_user }))
+            insert_session(tx, &user_id, &session, now_i)?;
+            tx.prepare_cached("UPDATE users SET last_active_at = ?2 WHERE id = ?1")?.execute(params![user_id, now_i])?;
+            let user = user_record(tx, &user_id)?.ok_or_else(|| StoreError::Corrupt("user vanished".into()))?;
+            let session = SessionRecord {
+                session_id: session.id.clone(),
+                user_id,
+                device_id: session.device_id.clone(),
+                is_anonymous: user.is_anonymous,
+            };
+            Ok(Some(IdentityLogin { user, session, created_user }))
         })
     }
 
@@ -492,37 +496,31 @@ impl Store for SqliteStore {
         identity: &NewIdentity,
         now: u64,
     ) -> StoreResult<LinkOutcome> {
-        // IMMEDIATE: the write lock is taken before the ownership check, so two links of one
+        // The check and the insert run in one write on the writer thread, so two links of one
         // identity cannot both see it free. The primary key on identities is the backstop.
         let user_id = user_id.to_owned();
         let session_id = session_id.to_owned();
         let identity = identity.clone();
         self.write(move |tx| {
-        let live: bool = tx
-            .prepare_cached(
-                "SELECT EXISTS (SELECT 1 FROM sessions s JOIN users u ON u.id = s.user_id
-                 WHERE s.id = ?2 AND s.user_id = ?1 AND u.disabled = 0)",
-            )?
-            .query_row([&user_id, &session_id], |r| r.get(0))?;
-        if !live {
-            return Ok(LinkOutcome::SessionEnded);
-        }
-        match owner_of(tx, &identity)? {
-            Some(owner) if owner == user_id => {}
-            Some(_) => return Ok(LinkOutcome::OwnedByAnotherUser),
-            None => {
-                let user_data: String =
-                    tx.prepare_cached("SELECT data FROM users WHERE id = ?1")?.query_row([&user_id], |r| r.get(0))?;
-                tx.prepare_cached(
-                    "INSERT INTO identities (provider_type, provider_uid, user_id, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                )?
-                .execute(params![identity.provider_type, identity.uid, user_id, identity.data, now as i64])?;
-                tx.prepare_cached("UPDATE users SET is_anonymous = 0, data = ?2, last_active_at = ?3 WHERE id = ?1")?
-                    .execute(params![user_id, merged_data(&user_data, &identity.data)?, now as i64])?;
+            if !session_is_live(tx, &user_id, &session_id)? {
+                return Ok(LinkOutcome::SessionEnded);
             }
-        }
-        let user = user_record(tx, &user_id)?.ok_or_else(|| StoreError::Corrupt("user vanished".into()))?;
-        Ok(LinkOutcome::Linked(user))
+            match owner_of(tx, &identity)? {
+                Some(owner) if owner == user_id => {}
+                Some(_) => return Ok(LinkOutcome::OwnedByAnotherUser),
+                None => {
+                    let user_data: String =
+                        tx.prepare_cached("SELECT data FROM users WHERE id = ?1")?.query_row([&user_id], |r| r.get(0))?;
+                    tx.prepare_cached(
+                        "INSERT INTO identities (provider_type, provider_uid, user_id, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                    )?
+                    .execute(params![identity.provider_type, identity.uid, user_id, identity.data, now as i64])?;
+                    tx.prepare_cached("UPDATE users SET is_anonymous = 0, data = ?2, last_active_at = ?3 WHERE id = ?1")?
+                        .execute(params![user_id, merged_data(&user_data, &identity.data)?, now as i64])?;
+                }
+            }
+            let user = user_record(tx, &user_id)?.ok_or_else(|| StoreError::Corrupt("user vanished".into()))?;
+            Ok(LinkOutcome::Linked(user))
         })
     }
 
@@ -536,11 +534,11 @@ impl Store for SqliteStore {
         let token = token.cloned();
         self.write(move |tx| {
             let inserted = tx
-            .prepare_cached(
-                "INSERT INTO userpass_accounts (email, password_hash, confirmed, created_at) VALUES (?1, ?2, ?3, ?4)
-                 ON CONFLICT (email) DO NOTHING",
-            )?
-            .execute(params![account.email, account.password_hash, account.confirmed, now as i64])?;
+                .prepare_cached(
+                    "INSERT INTO userpass_accounts (email, password_hash, confirmed, created_at) VALUES (?1, ?2, ?3, ?4)
+                     ON CONFLICT (email) DO NOTHING",
+                )?
+                .execute(params![account.email, account.password_hash, account.confirmed, now as i64])?;
             if inserted == 0 {
                 return Ok(RegisterOutcome::EmailInUse);
             }
@@ -609,7 +607,7 @@ impl Store for SqliteStore {
                     // knew the old password loses access at once.
                     tx.prepare_cached(
                         "DELETE FROM sessions WHERE user_id IN
-                     (SELECT user_id FROM identities WHERE provider_type = 'local-userpass' AND provider_uid = ?1)",
+                         (SELECT user_id FROM identities WHERE provider_type = 'local-userpass' AND provider_uid = ?1)",
                     )?
                     .execute([&email])?;
                 }
@@ -633,7 +631,7 @@ impl Store for SqliteStore {
             let deleted = tx
                 .prepare_cached(
                     "DELETE FROM users WHERE id IN
-                 (SELECT id FROM users WHERE is_anonymous = 1 AND last_active_at < ?1 LIMIT ?2)",
+                     (SELECT id FROM users WHERE is_anonymous = 1 AND last_active_at < ?1 LIMIT ?2)",
                 )?
                 .execute(params![cutoff as i64, limit as i64])?;
             Ok(deleted)
