@@ -1,0 +1,384 @@
+// The guestpass console: users and providers, through the admin API (`/api/admin`).
+//
+// The admin key is kept in sessionStorage (this tab only, never localStorage) and sent as
+// `Authorization: Bearer <key>`. body[data-state]: `locked` (key form) or `open`;
+// body[data-view]: `users`, `providers` or `provider`.
+
+const KEY_STORAGE = "guestpass-admin-key";
+const PER_PAGE = 25;
+const $ = (id) => document.getElementById(id);
+
+let adminKey = sessionStorage.getItem(KEY_STORAGE) || "";
+let providers = [];
+
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs || {})) {
+    if (value === undefined || value === null || value === false) continue;
+    if (key === "class") el.className = value;
+    else if (key.startsWith("on")) el.addEventListener(key.slice(2), value);
+    else el.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children.flat(Infinity)) {
+    if (child === undefined || child === null || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+class AdminError extends Error {
+  constructor(message, code, status) {
+    super(message);
+    this.code = code;
+    this.status = status;
+  }
+}
+
+async function adminFetch(path, { method = "GET", body, key = adminKey } = {}) {
+  const headers = { Accept: "application/json", Authorization: `Bearer ${key}` };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  let response;
+  try {
+    response = await fetch(`/api/admin${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  } catch (error) {
+    throw new AdminError(`The server could not be reached (${error.message}).`, "NetworkError", 0);
+  }
+  const data = response.status === 204 ? null : await response.json().catch(() => null);
+  if (!response.ok) {
+    throw new AdminError(data?.error || `The server answered ${response.status}.`, data?.error_code || `HTTP ${response.status}`, response.status);
+  }
+  return data;
+}
+
+/** A refused key locks the console again, with the reason. */
+function handle(error) {
+  console.error(error);
+  if (error.code === "InvalidAdminKey") {
+    lock("The server no longer accepts this key (InvalidAdminKey). Enter the current admin key.");
+    return;
+  }
+  banner(`${error.message} (${error.code})`, "error");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Formatting
+
+const dateTime = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit" });
+const dayFormat = new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric" });
+const day = (secs) => (secs ? dayFormat.format(new Date(secs * 1000)) : "—");
+const absolute = (secs) => (secs ? dateTime.format(new Date(secs * 1000)) : "—");
+
+function relative(secs) {
+  if (!secs) return "—";
+  const diff = Math.round(Date.now() / 1000 - secs);
+  const ahead = diff < 0;
+  const d = Math.abs(diff);
+  const [n, unit] =
+    d < 45 ? [0, "now"] : d < 3600 ? [Math.round(d / 60), "min"] : d < 86400 ? [Math.round(d / 3600), "h"] : [Math.round(d / 86400), "d"];
+  if (unit === "now") return "just now";
+  return ahead ? `in ${n} ${unit}` : `${n} ${unit} ago`;
+}
+
+const providerNames = { "anon-user": "Anonymous", "local-userpass": "Email/Password", "custom-token": "Custom JWT" };
+
+const providerAbout = {
+  "anon-user":
+    "Lets people use the app without giving any credentials: each browser gets a user with an id and no other data. " +
+    "Readers can later link an email and password to keep that user. When disabled, no new anonymous users can log in " +
+    "(the page says there is no anonymous provider); existing sessions keep working.",
+  "local-userpass": "Lets people register and log in with an email address and a password, or link them to an anonymous user.",
+  "custom-token": "Lets people log in with a JWT issued by your own backend (needs --custom-jwt-secret or --custom-jwt-public-key).",
+};
+
+let bannerTimer = null;
+function banner(text, kind = "ok") {
+  const el = $("banner");
+  el.textContent = text;
+  el.dataset.kind = kind;
+  el.hidden = false;
+  clearTimeout(bannerTimer);
+  if (kind === "ok") bannerTimer = setTimeout(() => (el.hidden = true), 8000);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Key entry
+
+function lock(message = "") {
+  adminKey = "";
+  sessionStorage.removeItem(KEY_STORAGE);
+  document.body.dataset.state = "locked";
+  $("shell").hidden = true;
+  $("gate").hidden = false;
+  $("key-error").textContent = message;
+  $("key-error").hidden = !message;
+  $("admin-key").value = "";
+  $("admin-key").focus();
+}
+
+function unlock() {
+  document.body.dataset.state = "open";
+  $("gate").hidden = true;
+  $("shell").hidden = false;
+  route();
+}
+
+$("key-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const key = $("admin-key").value.trim();
+  $("key-error").hidden = true;
+  if (!key) {
+    $("key-error").textContent = "Enter the admin key.";
+    $("key-error").hidden = false;
+    return;
+  }
+  $("key-submit").disabled = true;
+  try {
+    await adminFetch("/providers", { key });
+    adminKey = key;
+    sessionStorage.setItem(KEY_STORAGE, key);
+    $("admin-key").value = "";
+    unlock();
+  } catch (error) {
+    $("key-error").textContent =
+      error.code === "InvalidAdminKey"
+        ? "Wrong admin key: the server refused it (InvalidAdminKey). Use the value of --admin-key, or the generated key file the server logged at start-up."
+        : `${error.message} (${error.code})`;
+    $("key-error").hidden = false;
+    $("admin-key").select();
+  } finally {
+    $("key-submit").disabled = false;
+  }
+});
+
+$("lock").addEventListener("click", () => lock());
+
+// ---------------------------------------------------------------------------------------------
+// Routing
+
+function parseRoute() {
+  const hash = location.hash.replace(/^#/, "") || "/users";
+  const [path, query = ""] = hash.split("?");
+  const params = new URLSearchParams(query);
+  const provider = path.match(/^\/providers\/([A-Za-z0-9_-]+)$/);
+  if (provider) return { view: "provider", name: provider[1] };
+  if (path === "/providers") return { view: "providers" };
+  return { view: "users", page: Math.max(1, parseInt(params.get("page") || "1", 10) || 1) };
+}
+
+async function route() {
+  if (document.body.dataset.state !== "open") return;
+  const r = parseRoute();
+  document.body.dataset.view = r.view;
+  const tab = r.view === "users" ? "users" : "providers";
+  for (const link of document.querySelectorAll(".tabs a")) {
+    const current = link.dataset.tab === tab;
+    link.setAttribute("aria-selected", String(current));
+    if (current) link.setAttribute("aria-current", "page");
+    else link.removeAttribute("aria-current");
+  }
+  $("users-view").hidden = r.view !== "users";
+  $("providers-view").hidden = r.view !== "providers";
+  $("provider-view").hidden = r.view !== "provider";
+  if (r.view === "users") await loadUsers(r.page);
+  else if (r.view === "providers") await loadProviders();
+  else await openProvider(r.name);
+}
+
+window.addEventListener("hashchange", route);
+
+// ---------------------------------------------------------------------------------------------
+// Users
+
+let currentPage = 1;
+
+async function loadUsers(page = currentPage) {
+  currentPage = page;
+  const body = $("users-body");
+  body.setAttribute("aria-busy", "true");
+  try {
+    const data = await adminFetch(`/users?page=${page}&per_page=${PER_PAGE}`);
+    const pages = Math.max(1, Math.ceil(data.total / data.per_page));
+    if (data.users.length === 0 && page > 1 && page > pages) {
+      location.hash = `#/users?page=${pages}`;
+      return;
+    }
+    body.replaceChildren(...(data.users.length ? data.users.map(userRow) : [emptyRow(7, "No users yet. Open the reader to get a guest.")]));
+    const from = data.total === 0 ? 0 : (page - 1) * data.per_page + 1;
+    const to = (page - 1) * data.per_page + data.users.length;
+    $("users-count").textContent = `${data.total} user${data.total === 1 ? "" : "s"}`;
+    $("page-info").textContent = data.total ? `${from}–${to} of ${data.total} · page ${page} of ${pages}` : "";
+    $("prev").disabled = page <= 1;
+    $("next").disabled = page >= pages;
+  } catch (error) {
+    handle(error);
+  } finally {
+    body.removeAttribute("aria-busy");
+  }
+}
+
+function emptyRow(cols, text) {
+  return h("tr", { class: "empty" }, h("td", { colspan: String(cols) }, text));
+}
+
+function pill(text, kind) {
+  return h("span", { class: `pill ${kind}` }, text);
+}
+
+function userRow(user) {
+  const email = user.data && typeof user.data === "object" ? user.data.email : null;
+  const identities = (user.identities || []).map((i) => providerNames[i.provider_type] || i.provider_type);
+  const disableButton = h("button", {
+      type: "button",
+      class: "small",
+      "data-testid": user.disabled ? "enable-user" : "disable-user",
+      onclick: () => setDisabled(user, !user.disabled),
+    },
+    user.disabled ? "Enable" : "Disable",
+  );
+  const deleteButton = h("button", { type: "button", class: "small danger", "data-testid": "delete-user", onclick: () => deleteUser(user) }, "Delete");
+  return h("tr", { "data-testid": "user-row", "data-user-id": user.id, class: user.disabled ? "disabled" : "" },
+    h("td", { "data-label": "User id" }, h("code", { class: "id", title: user.id }, user.id), email ? h("div", { class: "email", title: email }, email) : null),
+    h("td", { "data-label": "Type" }, user.is_anonymous ? pill("Anonymous", "anon") : pill("Member", "member")),
+    h("td", { "data-label": "Identities" }, identities.length ? identities.join(", ") : "—"),
+    h("td", { "data-label": "Created" }, h("time", { title: absolute(user.created_at) }, day(user.created_at))),
+    h("td", { "data-label": "Last active" },
+      h("div", {},
+        h("time", { title: absolute(user.last_active_at) }, relative(user.last_active_at)),
+        user.expires_at ? h("div", { class: "muted small-text", title: `Deleted if inactive until ${absolute(user.expires_at)}` }, `expires ${relative(user.expires_at)}`) : null,
+      ),
+    ),
+    h("td", { "data-label": "Status" }, user.disabled ? pill("Disabled", "off") : pill("Active", "on")),
+    h("td", { class: "row-actions" }, disableButton, deleteButton),
+  );
+}
+
+async function setDisabled(user, disabled) {
+  try {
+    await adminFetch(`/users/${user.id}/${disabled ? "disable" : "enable"}`, { method: "POST" });
+    banner(disabled ? `User ${user.id} is disabled: its sessions ended and it cannot log in.` : `User ${user.id} is enabled again.`);
+    await loadUsers();
+  } catch (error) {
+    handle(error);
+  }
+}
+
+async function deleteUser(user) {
+  const what = user.is_anonymous ? "this anonymous user" : `this user${user.data?.email ? ` (${user.data.email})` : ""}`;
+  if (!confirm(`Delete ${what}?\n\n${user.id}\n\nIts identities and sessions are deleted and it cannot log in again. What it wrote (comments, reading-list rows) stays.`)) return;
+  try {
+    await adminFetch(`/users/${user.id}`, { method: "DELETE" });
+    banner(`User ${user.id} was deleted.`);
+    await loadUsers();
+  } catch (error) {
+    handle(error);
+  }
+}
+
+$("prev").addEventListener("click", () => (location.hash = `#/users?page=${Math.max(1, currentPage - 1)}`));
+$("next").addEventListener("click", () => (location.hash = `#/users?page=${currentPage + 1}`));
+$("users-refresh").addEventListener("click", () => loadUsers());
+
+// ---------------------------------------------------------------------------------------------
+// Providers
+
+async function fetchProviders() {
+  const data = await adminFetch("/providers");
+  providers = data.providers || [];
+  return providers;
+}
+
+function statusPill(p) {
+  if (!p.configured) return pill(p.enabled ? "Enabled · not configured" : "Not configured", "off");
+  return p.enabled ? pill("Enabled", "on") : pill("Disabled", "off");
+}
+
+async function loadProviders() {
+  try {
+    await fetchProviders();
+    $("providers-body").replaceChildren(
+      ...providers.map((p) =>
+        h("tr", { "data-testid": "provider-row", "data-provider": p.name },
+          h("td", { "data-label": "Provider" },
+            h("strong", { class: "provider-label", "data-testid": "provider-label" }, p.label),
+            h("div", { class: "muted small-text" }, providerNames[p.type] || p.type)),
+          h("td", { "data-label": "Name" }, h("code", {}, p.name)),
+          h("td", { "data-label": "Status", "data-testid": "provider-status-cell" }, statusPill(p)),
+          h("td", { class: "row-actions" },
+            h("a", { class: "button small", href: `#/providers/${p.name}`, "data-testid": `edit-${p.name}`, "aria-label": `Edit ${p.label}` }, "Edit")),
+        ),
+      ),
+    );
+  } catch (error) {
+    handle(error);
+  }
+}
+
+function paintSwitch() {
+  const on = $("provider-status").checked;
+  $("provider-status-text").textContent = on ? "Enabled" : "Disabled";
+}
+
+$("provider-status").addEventListener("change", paintSwitch);
+
+let editing = null;
+
+async function openProvider(name) {
+  $("provider-error").hidden = true;
+  try {
+    await fetchProviders();
+  } catch (error) {
+    handle(error);
+    return;
+  }
+  editing = providers.find((p) => p.name === name);
+  if (!editing) {
+    banner(`There is no provider named “${name}”.`, "error");
+    location.hash = "#/providers";
+    return;
+  }
+  $("provider-title").textContent = editing.label;
+  $("provider-about").textContent = providerAbout[editing.type] || "";
+  $("provider-status").checked = editing.enabled;
+  $("provider-status-hint").textContent = editing.configured
+    ? "Takes effect at once for new logins, without a restart, and is kept across restarts."
+    : "This provider is not configured on the server, so logins with it fail even when enabled.";
+  $("provider-facts").replaceChildren(
+    h("dt", {}, "Name"), h("dd", {}, h("code", {}, editing.name)),
+    h("dt", {}, "Type"), h("dd", {}, h("code", {}, editing.type)),
+    h("dt", {}, "Configured"), h("dd", {}, editing.configured ? "Yes" : "No"),
+  );
+  paintSwitch();
+  $("provider-status").focus();
+}
+
+$("provider-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (!editing) return;
+  const enabled = $("provider-status").checked;
+  $("provider-save").disabled = true;
+  $("provider-error").hidden = true;
+  try {
+    const saved = await adminFetch(`/providers/${editing.name}`, { method: "PUT", body: { enabled } });
+    banner(`Saved: “${saved.label}” is now ${saved.enabled ? "enabled" : "disabled"}. New logins see the change at once.`);
+    location.hash = "#/providers";
+  } catch (error) {
+    if (error.code === "InvalidAdminKey") handle(error);
+    else {
+      $("provider-error").textContent = `${error.message} (${error.code})`;
+      $("provider-error").hidden = false;
+    }
+  } finally {
+    $("provider-save").disabled = false;
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+
+if (adminKey) {
+  // Check the remembered key before showing anything.
+  adminFetch("/providers")
+    .then(unlock)
+    .catch((error) => (error.code === "InvalidAdminKey" ? lock("The key kept in this tab was refused; enter it again.") : (unlock(), handle(error))));
+} else {
+  lock();
+}
