@@ -78,6 +78,12 @@ async fn a_pending_account_cannot_log_in_until_confirmed() {
     assert_eq!((mail["to"].as_str(), mail["kind"].as_str()), (Some("carol@example.com"), Some("confirm")));
     let link = mail["link"].as_str().unwrap();
     assert!(link.contains("token=") && link.contains("tokenId="), "{link}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(app.data.with_file_name("guestpass.db.outbox")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "the outbox is readable by its owner only");
+    }
     let resp = app
         .post_json(
             &app.userpass_url("confirm"),
