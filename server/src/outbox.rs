@@ -34,8 +34,15 @@ impl Outbox {
             "link": link,
         });
         let _guard = self.lock.lock().unwrap_or_else(|p| p.into_inner());
-        let mut file =
-            std::fs::OpenOptions::new().create(true).append(true).open(&self.path).map_err(ApiError::internal)?;
+        let mut options = std::fs::OpenOptions::new();
+        options.create(true).append(true);
+        #[cfg(unix)]
+        {
+            // The mails carry live confirmation and reset tokens: owner only, like the keys.
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600);
+        }
+        let mut file = options.open(&self.path).map_err(ApiError::internal)?;
         writeln!(file, "{line}").map_err(ApiError::internal)?;
         tracing::info!(to, kind = purpose.as_str(), outbox = %self.path.display(), "mail written to the outbox");
         Ok(())
