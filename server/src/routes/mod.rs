@@ -14,8 +14,10 @@ use axum::{
     response::{IntoResponse, Response},
     Router,
 };
+use tower::ServiceBuilder;
 use tower_http::{
     catch_panic::CatchPanicLayer,
+    compression::CompressionLayer,
     cors::{AllowOrigin, CorsLayer},
     services::{ServeDir, ServeFile},
     set_header::SetResponseHeaderLayer,
@@ -50,11 +52,12 @@ pub fn router(state: AppState) -> Router {
         .nest("/api/blog", json_api(blog::router()))
         .nest("/api/admin", json_api(admin::router()));
     if let Some(pkg) = state.config.pkg_dir() {
-        router = router.nest_service("/pkg", ServeDir::new(pkg));
+        router = router.nest_service("/pkg", ServiceBuilder::new().layer(compression()).service(ServeDir::new(pkg)));
     }
     router = match &state.config.www {
         Some(www) => {
-            router.fallback_service(ServeDir::new(www).not_found_service(ServeFile::new(www.join("404.html"))))
+            let files = ServeDir::new(www).not_found_service(ServeFile::new(www.join("404.html")));
+            router.fallback_service(ServiceBuilder::new().layer(compression()).service(files))
         }
         None => router.fallback(|| async { ApiError::not_found() }),
     };
@@ -70,6 +73,13 @@ pub fn router(state: AppState) -> Router {
             ApiError::internal("a handler panicked").into_response()
         }))
         .layer(TraceLayer::new_for_http())
+}
+
+/// Static files (the page, the SDK's wasm and glue) go compressed when the browser accepts it:
+/// on a slow phone link the bytes of the SDK are most of the time to a first user. API answers
+/// are small and carry tokens, so they are not compressed (no BREACH-style oracle).
+fn compression() -> CompressionLayer {
+    CompressionLayer::new().gzip(true).br(true)
 }
 
 /// Pages on any origin may call the API: tokens travel in `Authorization`, never in cookies,

@@ -41,7 +41,7 @@ async fn the_binary_takes_flags_logs_its_address_and_serves_the_page_and_the_sdk
     std::fs::create_dir_all(&www).unwrap();
     std::fs::create_dir_all(&pkg).unwrap();
     std::fs::write(www.join("index.html"), "<h1>reader</h1>").unwrap();
-    std::fs::write(pkg.join("guestpass.js"), "export default 1;").unwrap();
+    std::fs::write(pkg.join("guestpass.js"), "export const sdk = 1;\n".repeat(200)).unwrap();
     let data = dir.path().join("g.db");
     let (_server, url) = start(
         Command::new(env!("CARGO_BIN_EXE_guestpass-server"))
@@ -56,6 +56,9 @@ async fn the_binary_takes_flags_logs_its_address_and_serves_the_page_and_the_sdk
     assert_eq!(page.text().await.unwrap(), "<h1>reader</h1>");
     let sdk = client.get(format!("{url}/pkg/guestpass.js")).send().await.unwrap();
     assert_eq!(sdk.status(), StatusCode::OK, "pkg/ beside www/ is served at /pkg/");
+    let compressed =
+        client.get(format!("{url}/pkg/guestpass.js")).header("accept-encoding", "br, gzip").send().await.unwrap();
+    assert_eq!(compressed.headers()["content-encoding"], "br", "static files go compressed");
     let login: serde_json::Value = client
         .post(format!("{url}/api/client/v2.0/app/flag-app/auth/providers/anon-user/login"))
         .send()

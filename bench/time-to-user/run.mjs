@@ -1,0 +1,420 @@
+// Time to a user: guestpass's SDK against realm-web 2.0.1, side by side in one headless
+// Chromium, on a phone-like profile (4x CPU slowdown, 150 ms round trips, 1.6 Mbit/s down and
+// up), both pages served by the same guestpass server. See docs/PERFORMANCE.md, "The SDK: round
+// trips to a user". Run from the repository root:
+//
+//   node bench/time-to-user/run.mjs
+//
+// Environment:
+//   RUNS        measured runs per SDK (default 7); the SDKs alternate, one round at a time
+//   WARMUP      unrecorded rounds before them (default 1)
+//   PKG_DIR     the SDK package served at /pkg/ (default: <repo>/pkg)
+//   SERVER_BIN  the server binary (default: target/release/guestpass-server if present, else
+//               target/debug/guestpass-server)
+//
+// For each SDK and run: (a) a first visit in a fresh browser context (empty storage and cache):
+// time from navigation start to the user id in the DOM (the page's performance.now()), the
+// requests to /api/ the page made, the bytes transferred for the SDK (script + wasm, as
+// Chromium counts them: headers included); (b) a reload with the stored user: the same.
+// The SDK package is copied once at the start (pkg/ may be rebuilt meanwhile), and every SDK file
+// of both SDKs is served with the same Last-Modified, a day old (the server sends no
+// Cache-Control, so that age decides whether a reload takes them from the cache).
+// It prints medians (min–max) and the guestpass/realm-web ratios. It asserts nothing; it exits
+// non-zero only if a page fails to produce a user (or the setup fails).
+
+import { spawn, execFileSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(HERE, "../..");
+const SITE = join(HERE, "site");
+const require = createRequire(join(ROOT, "package.json"));
+const { chromium } = require("playwright-core");
+
+const RUNS = positiveInt(process.env.RUNS, 7);
+const WARMUP = nonNegativeInt(process.env.WARMUP, 1);
+const PKG_DIR = resolve(process.env.PKG_DIR || join(ROOT, "pkg"));
+const APP_ID = "bench";
+const PAGE_TIMEOUT_MS = 60_000;
+const SETTLE_MS = 500;
+const SDK_FILE_AGE_MS = 24 * 3600 * 1000; // after the user is shown, wait this long for any request that follows
+
+const PROFILE = {
+  latencyMs: 150,
+  bitsPerSecond: 1.6e6,
+  cpuSlowdown: 4,
+};
+
+const SDKS = [
+  { name: "guestpass", page: "/guestpass.html", sdkFiles: ["/pkg/guestpass.js", "/pkg/guestpass_bg.wasm"] },
+  { name: "realm-web", page: "/realm-web.html", sdkFiles: ["/realm-web.bundle.js"] },
+];
+
+function positiveInt(v, dflt) {
+  const n = v === undefined || v === "" ? dflt : Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`expected a positive integer, got ${v}`);
+  return n;
+}
+function nonNegativeInt(v, dflt) {
+  const n = v === undefined || v === "" ? dflt : Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`expected a non-negative integer, got ${v}`);
+  return n;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Setup: the realm-web bundle, the server
+
+function bundleRealmWeb() {
+  const esbuild = join(ROOT, "node_modules/.bin/esbuild");
+  const out = join(SITE, "realm-web.bundle.js");
+  const meta = join(mkdtempSync(join(tmpdir(), "ttu-esbuild-")), "meta.json");
+  execFileSync(
+    esbuild,
+    [
+      join(HERE, "realm-web-entry.mjs"),
+      "--bundle",
+      "--minify",
+      "--format=esm",
+      "--platform=browser",
+      "--log-level=warning",
+      `--outfile=${out}`,
+      `--metafile=${meta}`,
+    ],
+    { stdio: ["ignore", "inherit", "inherit"] },
+  );
+  const inputs = Object.keys(JSON.parse(readFileSync(meta, "utf8")).inputs);
+  rmSync(dirname(meta), { recursive: true, force: true });
+  const realmInput = inputs.find((p) => p.includes("realm-web/")) ?? "(realm-web not found in bundle inputs)";
+  return { out, size: statSync(out).size, realmInput: realmInput.replace(/^.*node_modules\//, "") };
+}
+
+/**
+ * A copy of the SDK package taken once, served for the whole run: pkg/ may be rebuilt while the
+ * benchmark runs, and then one run would measure two SDKs.
+ */
+async function snapshotPkg(dir) {
+  const snap = join(dir, "pkg");
+  const files = ["guestpass.js", "guestpass_bg.wasm"].map((f) => join(PKG_DIR, f));
+  const stamp = () => files.map((f) => statSync(f).mtimeMs);
+  for (let tries = 0; ; tries++) {
+    const before = stamp();
+    // A build in progress writes these files one after another: wait until they have been quiet.
+    if (Date.now() - Math.max(...before) < 10_000 && tries < 12) {
+      await new Promise((r) => setTimeout(r, 5000));
+      continue;
+    }
+    rmSync(snap, { recursive: true, force: true });
+    cpSync(PKG_DIR, snap, { recursive: true });
+    if (stamp().every((t, i) => t === before[i])) return { dir: snap, built: new Date(Math.max(...before)) };
+    if (tries >= 12) throw new Error(`${PKG_DIR} keeps changing; try again later or set PKG_DIR`);
+  }
+}
+
+/**
+ * The server sends no Cache-Control for static files, so on a reload Chromium's heuristic
+ * freshness (a tenth of the time since Last-Modified) decides whether an SDK file comes from the
+ * cache or is revalidated (one more round trip). Give every SDK file the same age, a day, so both
+ * SDKs get the same treatment: the files of a site that has not redeployed today.
+ */
+function ageSdkFiles(files) {
+  const t = new Date(Date.now() - SDK_FILE_AGE_MS);
+  for (const f of files) utimesSync(f, t, t);
+  return t;
+}
+
+function serverBinary() {
+  if (process.env.SERVER_BIN) return resolve(process.env.SERVER_BIN);
+  for (const p of ["target/release/guestpass-server", "target/debug/guestpass-server"]) {
+    if (existsSync(join(ROOT, p))) return join(ROOT, p);
+  }
+  throw new Error("no guestpass-server binary: run `cargo build -p guestpass-server` (or set SERVER_BIN)");
+}
+
+async function startServer(bin, dataDir, pkgDir) {
+  const args = [
+    "--listen", "127.0.0.1:0",
+    "--data", join(dataDir, "bench.db"),
+    "--app-id", APP_ID,
+    "--anonymous-signup-limit", "100000/1h",
+    "--www", SITE,
+    "--pkg", pkgDir,
+  ];
+  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
+  let log = "";
+  const url = await new Promise((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not say where it listens within 30 s:\n${log}`)), 30_000);
+    const onData = (chunk) => {
+      log += chunk.toString();
+      const m = log.replace(/\x1b\[[0-9;]*m/g, "").match(/listening on (http:\/\/[^\s]+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolveUrl(m[1]);
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.on("exit", (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited (${code ?? signal}) before listening:\n${log}`));
+    });
+  });
+  // Keep draining its output so it never blocks on a full pipe.
+  child.stdout.resume();
+  child.stderr.resume();
+  return { child, url };
+}
+
+function stopServer(child) {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((res) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+    }, 5000);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      res();
+    });
+    child.kill("SIGTERM");
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measuring
+
+/** A browser context with the phone profile on one page, and a log of its network activity. */
+async function openPhone(browser) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  await cdp.send("Network.enable");
+  await cdp.send("Network.emulateNetworkConditions", {
+    offline: false,
+    latency: PROFILE.latencyMs,
+    downloadThroughput: PROFILE.bitsPerSecond / 8,
+    uploadThroughput: PROFILE.bitsPerSecond / 8,
+  });
+  await cdp.send("Emulation.setCPUThrottlingRate", { rate: PROFILE.cpuSlowdown });
+
+  const net = { requests: new Map() }; // requestId -> { method, path, bytes, fromCache }
+  cdp.on("Network.requestWillBeSent", (e) => {
+    const u = new URL(e.request.url);
+    if (!u.protocol.startsWith("http")) return;
+    net.requests.set(e.requestId, { method: e.request.method, path: u.pathname, bytes: 0, fromCache: false });
+  });
+  cdp.on("Network.requestServedFromCache", (e) => {
+    const r = net.requests.get(e.requestId);
+    if (r) r.fromCache = true;
+  });
+  cdp.on("Network.responseReceived", (e) => {
+    const r = net.requests.get(e.requestId);
+    if (!r) return;
+    r.status = e.response.status;
+    if (e.response.fromDiskCache) r.fromCache = true;
+    r.type = e.response.mimeType;
+  });
+  cdp.on("Network.loadingFinished", (e) => {
+    const r = net.requests.get(e.requestId);
+    if (r) r.bytes = e.encodedDataLength;
+  });
+  const consoleLines = [];
+  page.on("console", (m) => consoleLines.push(`console.${m.type()}: ${m.text()}`));
+  page.on("pageerror", (err) => consoleLines.push(`pageerror: ${err.message}`));
+  return { context, page, net, consoleLines };
+}
+
+/** Navigates (or reloads) and waits for the page's user; returns what this navigation cost. */
+async function visit(phone, sdk, navigate) {
+  phone.net.requests.clear();
+  phone.consoleLines.length = 0;
+  await navigate();
+  let result;
+  try {
+    const handle = await phone.page.waitForFunction(() => window.__ttu, null, { timeout: PAGE_TIMEOUT_MS, polling: 50 });
+    result = await handle.jsonValue();
+  } catch (err) {
+    result = { error: `no user within ${PAGE_TIMEOUT_MS} ms (${err.message.split("\n")[0]})` };
+  }
+  const apiBeforeSettle = [...phone.net.requests.values()].filter((r) => r.path.startsWith("/api/")).length;
+  await new Promise((r) => setTimeout(r, SETTLE_MS));
+  const requests = [...phone.net.requests.values()];
+  const api = requests.filter((r) => r.path.startsWith("/api/"));
+  const sdkRequests = requests.filter((r) => sdk.sdkFiles.includes(r.path));
+  return {
+    ok: !result.error && typeof result.id === "string" && result.id.length > 0,
+    error: result.error ? `${result.error}\n${phone.consoleLines.join("\n")}` : undefined,
+    ms: result.t,
+    id: result.id,
+    api: api.length,
+    apiAfterUser: api.length - apiBeforeSettle,
+    apiList: api.map((r) => `${r.method} ${r.path.replace("/api/client/v2.0", "")} ${r.status ?? "?"}`),
+    sdkBytes: sdkRequests.reduce((s, r) => s + r.bytes, 0),
+    sdkFromCache: sdkRequests.filter((r) => r.fromCache).length,
+    sdkStatuses: sdkRequests.map((r) => `${r.path} ${r.fromCache ? "cache" : r.status} ${r.type ?? ""}`),
+  };
+}
+
+async function measure(browser, baseUrl, sdk) {
+  const phone = await openPhone(browser);
+  try {
+    const url = baseUrl + sdk.page;
+    const first = await visit(phone, sdk, () => phone.page.goto(url, { waitUntil: "commit", timeout: PAGE_TIMEOUT_MS }));
+    if (!first.ok) return { first, reload: null };
+    const reload = await visit(phone, sdk, () => phone.page.reload({ waitUntil: "commit", timeout: PAGE_TIMEOUT_MS }));
+    reload.sameUser = reload.id === first.id;
+    return { first, reload };
+  } finally {
+    await phone.context.close();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reporting
+
+function stats(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  const median = n === 0 ? NaN : n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+  return { median, min: s[0], max: s[n - 1], n };
+}
+
+const int = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") : "–");
+const cell = (st, fmt = int) => (st.n ? `${fmt(st.median)} (${fmt(st.min)}–${fmt(st.max)})` : "–");
+const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? (a / b).toFixed(2) : "–");
+
+function table(results) {
+  const gp = results.guestpass;
+  const rw = results["realm-web"];
+  const col = (rs, phase, key) => stats(rs.map((r) => r[phase]).filter((x) => x && x.ok).map((x) => x[key]));
+  const rows = [
+    ["first visit: time to user, ms", "first", "ms", true],
+    ["first visit: /api/ requests", "first", "api", false],
+    ["first visit: SDK bytes transferred", "first", "sdkBytes", true],
+    ["reload: time to user, ms", "reload", "ms", true],
+    ["reload: /api/ requests", "reload", "api", false],
+    ["reload: SDK bytes transferred", "reload", "sdkBytes", true],
+  ];
+  const lines = [
+    "| median (min–max) | guestpass | realm-web | guestpass / realm-web |",
+    "|---|---:|---:|---:|",
+  ];
+  for (const [label, phase, key, withRatio] of rows) {
+    const a = col(gp, phase, key);
+    const b = col(rw, phase, key);
+    const r = withRatio ? ratio(a.median, b.median) : `${int(a.median)} vs ${int(b.median)}`;
+    lines.push(`| ${label} | ${cell(a)} | ${cell(b)} | ${r} |`);
+  }
+  return lines.join("\n");
+}
+
+function requestSummary(results) {
+  const out = [];
+  for (const name of Object.keys(results)) {
+    for (const phase of ["first", "reload"]) {
+      const seen = new Map();
+      for (const r of results[name]) {
+        const v = r[phase];
+        if (!v || !v.ok) continue;
+        const k = v.apiList.join(", ") || "(none)";
+        seen.set(k, (seen.get(k) ?? 0) + 1);
+      }
+      const late = results[name].filter((r) => r[phase]?.ok && r[phase].apiAfterUser > 0).length;
+      for (const [k, n] of seen) out.push(`  ${name.padEnd(9)} ${phase.padEnd(6)} ×${n}: ${k}`);
+      if (late) out.push(`  ${name.padEnd(9)} ${phase.padEnd(6)} ${late} run(s) made /api/ requests after the user was shown (counted above)`);
+      if (phase === "reload") {
+        const other = results[name].filter((r) => r.reload?.ok && !r.reload.sameUser).length;
+        if (other) out.push(`  ${name.padEnd(9)} reload: ${other} run(s) got a different user id after reload`);
+      }
+    }
+  }
+  return out.join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main() {
+  if (!existsSync(join(PKG_DIR, "guestpass.js"))) {
+    throw new Error(`${PKG_DIR}/guestpass.js is missing: run scripts/build-sdk.sh (or set PKG_DIR)`);
+  }
+  const bundle = bundleRealmWeb();
+  const bin = serverBinary();
+  const dataDir = mkdtempSync(join(tmpdir(), "ttu-db-"));
+  let server;
+  let browser;
+  const failures = [];
+  const results = { guestpass: [], "realm-web": [] };
+  try {
+    const { dir: pkgDir, built } = await snapshotPkg(dataDir);
+    const lastModified = ageSdkFiles([bundle.out, join(pkgDir, "guestpass.js"), join(pkgDir, "guestpass_bg.wasm")]);
+    server = await startServer(bin, dataDir, pkgDir);
+    browser = await chromium.launch({
+      executablePath: "/usr/bin/chromium",
+      headless: true,
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+    const pkgSizes = ["guestpass.js", "guestpass_bg.wasm"].map((f) => `${f} ${statSync(join(pkgDir, f)).size.toLocaleString("en-US")} B`);
+    console.log("time to user: guestpass vs realm-web 2.0.1, one headless Chromium, same server");
+    console.log(`  profile: ${PROFILE.cpuSlowdown}x CPU slowdown, ${PROFILE.latencyMs} ms latency, ${PROFILE.bitsPerSecond / 1e6} Mbit/s down/up (CDP)`);
+    console.log(`  browser: Chromium ${browser.version()}; server: ${bin.replace(ROOT + "/", "")} at ${server.url}`);
+    console.log(`  guestpass SDK: copy of ${PKG_DIR} (built ${built.toISOString()}) taken at start: ${pkgSizes.join(", ")}`);
+    console.log(`  realm-web: esbuild bundle of ${bundle.realmInput}, ${bundle.size.toLocaleString("en-US")} B minified`);
+    console.log(`  SDK files served with Last-Modified ${lastModified.toUTCString()} (a day old, both SDKs; no Cache-Control)`);
+    console.log(`  ${RUNS} measured runs per SDK after ${WARMUP} warm-up round(s), alternating; each run a fresh context (first visit) then a reload`);
+    console.log("");
+
+    for (let round = 0; round < WARMUP + RUNS; round++) {
+      const warm = round < WARMUP;
+      const order = round % 2 === 0 ? SDKS : [...SDKS].reverse();
+      for (const sdk of order) {
+        const r = await measure(browser, server.url, sdk);
+        const tag = warm ? `warm-up ${round + 1}` : `run ${round - WARMUP + 1}`;
+        const fmt = (v) => (v && v.ok ? `${int(v.ms)} ms, ${v.api} api, ${int(v.sdkBytes)} B sdk` : `FAILED`);
+        console.log(`  ${tag.padEnd(10)} ${sdk.name.padEnd(9)} first: ${fmt(r.first)}; reload: ${r.reload ? fmt(r.reload) : "–"}`);
+        for (const [phase, v] of [["first visit", r.first], ["reload", r.reload]]) {
+          if (v && !v.ok) failures.push(`${sdk.name} ${tag} ${phase}: ${v.error}`);
+        }
+        if (!warm) results[sdk.name].push(r);
+      }
+    }
+
+    console.log("");
+    console.log(table(results));
+    console.log("");
+    console.log("/api/ requests per page load (path after /api/client/v2.0, status):");
+    console.log(requestSummary(results));
+    const sdkNote = [];
+    for (const name of Object.keys(results)) {
+      for (const phase of ["first", "reload"]) {
+        const statuses = new Set(results[name].filter((r) => r[phase]?.ok).map((r) => r[phase].sdkStatuses.join(", ")));
+        sdkNote.push(`  ${name.padEnd(9)} ${phase.padEnd(6)} ${[...statuses].join(" | ") || "(none)"}`);
+      }
+    }
+    console.log("SDK files per page load (status or cache, type):");
+    console.log(sdkNote.join("\n"));
+  } finally {
+    if (browser) await browser.close().catch(() => {});
+    if (server) await stopServer(server.child);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  if (failures.length) {
+    console.error(`\n${failures.length} page load(s) produced no user:`);
+    for (const f of failures) console.error(`  ${f}`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((err) => {
+  console.error(err && err.stack ? err.stack : err);
+  process.exitCode = 1;
+});
