@@ -246,7 +246,7 @@ async fn anonymous_login(state: &AppState, body: &LoginBody) -> Result<Json<Valu
     let refresh_token = RefreshToken::generate();
     let new = NewAnonymousUser {
         user_id: ids::object_id(now),
-        identity_id: hex::encode(ids::random_bytes::<12>()),
+        identity_id: ids::object_id(now),
         session: NewSession {
             id: ids::object_id(now),
             refresh_hash: refresh_token.hash(),
