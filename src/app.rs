@@ -1,24 +1,35 @@
-//! One app: its server routes, its users (most recently logged in first) and their storage.
+//! One app: its server routes, its users (most recently logged in first), their storage, and
+//! the listeners told about changes.
 //!
-//! The user list is read from storage once, when the app is made, and written through on every
-//! change, so a reloaded page (or a second `App` made later in the same page) starts where the
-//! last one left off, with no request.
+//! The user list is read from storage when the app is made, written through on every change,
+//! and read again when another tab or `App` of the page changes it ([`AppState::sync`]), so a
+//! reloaded page, a second `App` or another tab starts where the last one left off, with no
+//! request.
 
 use std::cell::RefCell;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 
 use js_sys::Array;
 use wasm_bindgen::JsValue;
 
 use crate::credentials::Provider;
 use crate::error::{Error, Result};
+use crate::events::{Kind, Listeners, Risk};
+use crate::js;
 use crate::json;
-use crate::storage::Storage;
+use crate::locks;
+use crate::storage::{Area, Storage};
+use crate::tabs;
 use crate::transport::{request, Method};
 use crate::user::{Profile, State, UserState};
 
 /// The client API prefix (`C` in wire.md).
 const CLIENT_API: &str = "/api/client/v2.0";
+
+/// The longest a lock holder waits for its predecessor's writes to reach this tab (see
+/// [`AppState::settle`]): they take milliseconds; only a predecessor that failed (and so wrote
+/// nothing) makes it wait this long.
+const SETTLE_MS: f64 = 1000.0;
 
 /// An app and the users this browser holds for it.
 #[derive(Debug)]
@@ -26,20 +37,38 @@ pub(crate) struct AppState {
     pub id: String,
     /// `{baseUrl}/api/client/v2.0`
     client_url: String,
-    storage: Storage,
+    pub(crate) storage: Storage,
     /// Active and logged-out users, most recently logged in first; removed users leave it.
     users: RefCell<Vec<Rc<UserState>>>,
+    /// `app.addListener` callbacks.
+    pub(crate) listeners: Listeners,
+    /// `identity-at-risk` / `expiring` fires when the server will delete an anonymous user in
+    /// less than this many seconds.
+    expiry_warning: f64,
+    /// This app's own `Rc`, to hand out `User` objects from `&self` methods.
+    me: Weak<AppState>,
 }
 
 impl AppState {
-    /// The app `id` served at `base_url` (no trailing slash), with the users stored for it.
-    pub(crate) fn new(id: String, base_url: &str) -> AppState {
-        let storage = Storage::new(&id);
-        let users = storage.users().into_iter().map(|(id, stored)| UserState::restore(id, stored)).collect();
+    /// The app `id` served at `base_url` (no trailing slash), with the users stored for it in
+    /// `area` (or memory when that cannot be used).
+    pub(crate) fn new(id: String, base_url: &str, area: Area, expiry_warning: f64) -> Rc<AppState> {
+        let storage = Storage::new(&id, area);
+        let users = storage.users(true).into_iter().map(|(id, stored)| UserState::restore(id, stored)).collect();
         let mut client_url = String::with_capacity(base_url.len() + CLIENT_API.len());
         client_url.push_str(base_url);
         client_url.push_str(CLIENT_API);
-        AppState { id, client_url, storage, users: RefCell::new(users) }
+        let app = Rc::new_cyclic(|me| AppState {
+            id,
+            client_url,
+            storage,
+            users: RefCell::new(users),
+            listeners: Listeners::default(),
+            expiry_warning,
+            me: me.clone(),
+        });
+        tabs::join(&app);
+        app
     }
 
     /// The most recently logged-in user that is still active.
@@ -55,16 +84,61 @@ impl AppState {
     /// Logs in with `provider`, or returns the stored anonymous user when the credentials allow
     /// reuse (then without any request: the stored session is good until the server says
     /// otherwise).
+    ///
+    /// One anonymous user per browser profile: when no anonymous user is known here, the login
+    /// runs under the app's `anonymous-login` Web Lock, which first reads storage again (another
+    /// tab or `App` may have stored one while this one waited) and only then logs in. Tabs
+    /// opened together on a first visit thus make one request and share its user.
     pub(crate) async fn log_in(&self, provider: &Provider) -> Result<Rc<UserState>> {
+        let mut lock = None;
         if provider.reuses_anonymous() {
-            let stored =
-                self.users.borrow().iter().find(|user| user.state() == State::Active && user.is_anonymous()).cloned();
-            if let Some(user) = stored {
-                self.put_first(&user);
+            if let Some(user) = self.reuse_anonymous() {
                 return Ok(user);
             }
+            let held = lock.insert(locks::acquire(&self.storage.key("anonymous-login"), true).await);
+            self.sync();
+            if self.settle(held, &|| self.has_anonymous()).await {
+                if let Some(user) = self.reuse_anonymous() {
+                    return Ok(user);
+                }
+            }
         }
+        let user = self.log_in_now(provider).await?;
+        if let Some(lock) = &mut lock {
+            lock.wrote();
+        }
+        Ok(user)
+    }
 
+    /// Whether an active anonymous user is listed.
+    fn has_anonymous(&self) -> bool {
+        self.users.borrow().iter().any(|user| user.state() == State::Active && user.is_anonymous())
+    }
+
+    /// Under a lock another holder had first: gives that holder's writes up to [`SETTLE_MS`] to
+    /// reach this tab's `localStorage` (Chromium carries them to other processes after the
+    /// lock is handed over), until `arrived` says what the holder was to store is here. Returns
+    /// `arrived()`. Each `storage` event has already synced the app when this looks again.
+    pub(crate) async fn settle(&self, lock: &locks::Lock, arrived: &dyn Fn() -> bool) -> bool {
+        let deadline = js_sys::Date::now() + SETTLE_MS;
+        loop {
+            let left = deadline - js_sys::Date::now();
+            if arrived() || !lock.waited || left <= 0.0 || self.storage.area() != Area::Local {
+                return arrived();
+            }
+            tabs::storage_event(left).await;
+        }
+    }
+
+    /// The listed active anonymous user, made current.
+    fn reuse_anonymous(&self) -> Option<Rc<UserState>> {
+        let user =
+            self.users.borrow().iter().find(|user| user.state() == State::Active && user.is_anonymous()).cloned()?;
+        self.make_current(&user);
+        Some(user)
+    }
+
+    async fn log_in_now(&self, provider: &Provider) -> Result<Rc<UserState>> {
         let device_id = self.storage.device_id();
         let body = provider.login_body(device_id.as_deref());
         let url = self.login_url(provider, false);
@@ -84,11 +158,14 @@ impl AppState {
         // guestpass sends the profile with the login (wire.md), saving a request.
         let profile = json::get(&answer, "profile").and_then(Profile::parse);
 
-        let known = self.users.borrow().iter().find(|user| user.id == user_id).cloned();
+        let known = self.find(&user_id);
         let user = known.unwrap_or_else(|| UserState::new(user_id, provider.provider_type()));
         user.log_in(provider.provider_type(), access_token, refresh_token, profile);
         self.save(&user);
         self.put_first(&user);
+        self.emit(Kind::Login, &user, false);
+        self.wrote();
+        self.check_risks(&user);
         Ok(user)
     }
 
@@ -120,29 +197,194 @@ impl AppState {
     /// Makes the listed active user `id` the current one; `false` when there is none.
     pub(crate) fn switch_user(&self, id: &str) -> bool {
         let listed = self.users.borrow().iter().find(|user| user.id == id && user.state() == State::Active).cloned();
-        listed.map(|user| self.put_first(&user)).is_some()
+        listed.map(|user| self.make_current(&user)).is_some()
+    }
+
+    /// Puts `user` first, telling the page's other apps and the listeners (`switch`) if it was
+    /// not current.
+    fn make_current(&self, user: &Rc<UserState>) {
+        let current = self.current_user();
+        self.put_first(user);
+        self.wrote();
+        self.switched(&current, false);
+    }
+
+    /// `switch` for the current user, when there is one and it is not `before`; the new current
+    /// user then.
+    fn switched(&self, before: &Option<Rc<UserState>>, remote: bool) -> Option<Rc<UserState>> {
+        let now = self.current_user().filter(|now| !before.as_ref().is_some_and(|before| Rc::ptr_eq(before, now)))?;
+        self.emit(Kind::Switch, &now, remote);
+        Some(now)
     }
 
     /// Ends `user`'s session locally. With `remove`, and always for an anonymous user (nothing
     /// can log back in to it), the user is forgotten: unlisted and its record removed; any other
-    /// user stays listed as logged out.
-    pub(crate) fn end_session(&self, user: &UserState, remove: bool) {
+    /// user stays listed as logged out. Listeners hear `removed` or `logout`.
+    /// If another listed user becomes current, listeners hear `switch` too.
+    pub(crate) fn end_session(&self, user: &Rc<UserState>, remove: bool) {
         let remove = remove || user.is_anonymous();
+        let was_active = user.state() == State::Active;
+        let current = self.current_user();
         user.end_session(remove);
         if remove {
             self.users.borrow_mut().retain(|listed| listed.id != user.id);
-            self.storage.remove_user(&user.id);
+            // The list first: a tab reading between the two writes sees a user removed on
+            // purpose, never a record that vanished (see `sync`).
             self.save_list();
+            self.storage.remove_user(&user.id);
         } else {
             self.save(user);
         }
+        self.wrote();
+        if remove {
+            self.emit(Kind::Removed, user, false);
+        } else if was_active {
+            self.emit(Kind::Logout, user, false);
+        }
+        self.switched(&current, false);
     }
 
     /// Writes `user`'s record (unless it was removed meanwhile).
-    pub(crate) fn save(&self, user: &UserState) {
+    fn save(&self, user: &UserState) {
         if user.state() != State::Removed {
             self.storage.set_user(&user.id, &user.stored());
+            user.vanished.set(false);
         }
+    }
+
+    /// Stores a change to `user` made here, tells the page's other apps and the listeners
+    /// (`kind`, if the change is one they hear about), and checks the risks to the identity.
+    pub(crate) fn commit(&self, user: &Rc<UserState>, kind: Option<Kind>) {
+        self.save(user);
+        if let Some(kind) = kind {
+            self.emit(kind, user, false);
+        }
+        self.wrote();
+        self.check_risks(user);
+    }
+
+    /// Catches up with what another tab or `App` stored, after a `storage` event or a sibling's
+    /// write. The page's `User` objects are updated in place (they stay the same objects) and
+    /// listeners hear each change, with `remote: true`. Nothing is written.
+    ///
+    /// How a user missing from storage is read: writers update the list before removing a
+    /// record (and write a record before listing it), so a user the list no longer names was
+    /// removed on purpose (a logout of an anonymous user, `removeUser`, `deleteUser`) and is
+    /// removed here too. A user whose record vanished while the list still names it, or with the
+    /// whole list gone (`localStorage.clear()`, devtools, a browser's cleanup), was not logged
+    /// out by anyone: this tab keeps the session it holds (the user stays current, and is only
+    /// in this page's memory) and says so once: `identity-at-risk` / `storage-cleared` for an
+    /// anonymous user, `storage` for others. It is not written back by this, nor replaced by a
+    /// new anonymous user; it is stored again only when the page uses it (a refresh, a link),
+    /// so the page can ask the reader to link it before it is lost.
+    pub(crate) fn sync(&self) {
+        let ids = self.storage.user_ids();
+        let current = self.current_user();
+        let mut list: Vec<Rc<UserState>> = Vec::new();
+        let mut changes: Vec<(Kind, Rc<UserState>)> = Vec::new();
+        for id in ids.iter().flatten() {
+            let Some(record) = self.storage.user(id) else {
+                continue;
+            };
+            let user = match self.find(id) {
+                Some(user) => {
+                    if let Some(kind) = user.adopt(record) {
+                        changes.push((kind, user.clone()));
+                    }
+                    user
+                }
+                None => {
+                    let user = UserState::restore(id.clone(), record);
+                    if user.state() == State::Active {
+                        changes.push((Kind::Login, user.clone()));
+                    }
+                    user
+                }
+            };
+            list.push(user);
+        }
+        for user in self.users() {
+            if list.iter().any(|listed| Rc::ptr_eq(listed, &user)) {
+                continue;
+            }
+            let unlisted = ids.as_ref().is_some_and(|ids| !ids.contains(&user.id));
+            if unlisted && !user.vanished.get() {
+                user.end_session(true);
+                changes.push((Kind::Removed, user));
+            } else {
+                if !user.vanished.replace(true) {
+                    let anonymous = user.state() == State::Active && user.is_anonymous();
+                    let kind = if anonymous { Kind::AtRisk(Risk::StorageCleared) } else { Kind::Storage };
+                    changes.push((kind, user.clone()));
+                }
+                list.push(user);
+            }
+        }
+        *self.users.borrow_mut() = list;
+        let mut told = false;
+        let now = self.current_user();
+        for (kind, user) in changes {
+            told |= now.as_ref().is_some_and(|now| Rc::ptr_eq(now, &user));
+            self.emit(kind, &user, true);
+            if matches!(kind, Kind::Login | Kind::Link | Kind::Refresh) {
+                self.check_risks(&user);
+            }
+        }
+        if !told {
+            self.switched(&current, true);
+        }
+    }
+
+    /// Tells the app's and the user's listeners about a change to `user`.
+    pub(crate) fn emit(&self, kind: Kind, user: &Rc<UserState>, remote: bool) {
+        let Some(app) = self.me.upgrade() else {
+            return;
+        };
+        let event = js::event(&app, kind, user, remote);
+        self.listeners.call(&event);
+        user.listeners.call(&event);
+    }
+
+    /// `identity-at-risk` for an active anonymous user that lives only in memory (once), or
+    /// that the server will delete within the warning threshold (once, until its expiry moves
+    /// away again).
+    fn check_risks(&self, user: &Rc<UserState>) {
+        if user.state() != State::Active || !user.is_anonymous() {
+            return;
+        }
+        if self.storage.area() == Area::Memory && !user.warned_memory.replace(true) {
+            self.emit(Kind::AtRisk(Risk::Memory), user, false);
+        }
+        if let Some((expires_at, left)) = user.expiry() {
+            let near = left <= self.expiry_warning;
+            if near && !user.warned.replace(true) {
+                self.emit(Kind::AtRisk(Risk::Expiring(expires_at)), user, false);
+            }
+            user.warned.set(near);
+        }
+    }
+
+    /// After this app wrote to storage: a storage that just refused a write is replaced by
+    /// memory, where everything is written again (and anonymous users are now at risk); the
+    /// page's other apps on the same storage catch up.
+    fn wrote(&self) {
+        if self.storage.take_dropped() {
+            for user in self.users() {
+                self.save(&user);
+            }
+            self.save_list();
+            for user in self.users() {
+                self.check_risks(&user);
+            }
+        }
+        tabs::wrote(self);
+    }
+
+    /// The name of the app's Web Lock `name` for user `id`.
+    pub(crate) fn lock_name(&self, name: &str, id: &str) -> String {
+        let mut lock = self.storage.key(name);
+        lock.push_str(id);
+        lock
     }
 
     /// `C/auth/session`: refresh (POST) and logout (DELETE), with the refresh token.
@@ -178,6 +420,10 @@ impl AppState {
     /// is used as it is.
     pub(crate) fn resolve(&self, input: &str) -> String {
         resolve(self.client_url.strip_suffix(CLIENT_API).unwrap_or_default(), input)
+    }
+
+    fn find(&self, id: &str) -> Option<Rc<UserState>> {
+        self.users.borrow().iter().find(|user| user.id == id).cloned()
     }
 
     /// Makes `user` the most recently logged in.

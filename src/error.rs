@@ -30,12 +30,15 @@ pub struct Error {
     pub status: u16,
     /// A human-readable description; never contains a token.
     pub message: Cow<'static, str>,
+    /// Seconds to wait before trying again, from a `Retry-After` header (`429 TooManyRequests`
+    /// when one address signs up too many anonymous users).
+    pub retry_after: Option<u32>,
 }
 
 impl Error {
     /// An error raised by the SDK itself, not by a response.
     pub(crate) fn client(code: &'static str, message: &'static str) -> Self {
-        Error { code: Cow::Borrowed(code), status: 0, message: Cow::Borrowed(message) }
+        Error { code: Cow::Borrowed(code), status: 0, message: Cow::Borrowed(message), retry_after: None }
     }
 
     /// A 2xx response the SDK cannot read.
@@ -46,6 +49,11 @@ impl Error {
     /// Whether the server refused the token itself, so that a refresh may help (wire.md, Errors).
     pub(crate) fn is_invalid_session(&self) -> bool {
         self.status == 401 && self.code == INVALID_SESSION
+    }
+
+    /// Whether trying again later may work: no answer at all, or a server fault (5xx).
+    pub(crate) fn is_transient(&self) -> bool {
+        self.code == NETWORK_ERROR || self.status >= 500
     }
 }
 

@@ -13,16 +13,22 @@
 use std::fmt;
 use std::rc::Rc;
 
-use js_sys::{Object, Promise, WeakRef};
+use js_sys::{Function, Object, Promise, WeakRef};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 use crate::app::AppState;
 use crate::credentials::Provider;
 use crate::error::{Error, INVALID_ARGUMENT};
+use crate::events::{Kind, Risk};
 use crate::json;
+use crate::persist;
 use crate::session;
+use crate::storage::Area;
 use crate::user::UserState;
+
+/// `identity-at-risk` / `expiring` fires from this long before the server's deletion (seconds).
+const EXPIRY_WARNING: f64 = 7.0 * 24.0 * 3600.0;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = r#"
@@ -32,6 +38,65 @@ export interface AppConfiguration {
   id: string;
   /** Where the server is, e.g. `"https://auth.example.com"`; defaults to the page's origin. */
   baseUrl?: string;
+  /**
+   * Where the users are kept: `"local"` (`localStorage`, the default: shared by the tabs, kept
+   * across restarts), `"session"` (`sessionStorage`: this tab, until it closes) or `"memory"`
+   * (this page, until it reloads). When that storage is missing or throws (private modes,
+   * blocked storage, a full quota), the app keeps its users in memory instead and
+   * `app.persistence.fallback` says so.
+   */
+  storage?: "local" | "session" | "memory";
+  /**
+   * `identity-at-risk` with reason `"expiring"` fires when the server will delete an anonymous
+   * user for inactivity in less than this many seconds. Default: 7 days.
+   */
+  expiryWarningSeconds?: number;
+}
+
+/** Where the app's users live (`app.persistence`). */
+export interface Persistence {
+  /** The storage in use: the chosen one, or `"memory"` after a fallback. */
+  storage: "local" | "session" | "memory";
+  /** Whether the identity outlives the tab: only a working `localStorage`. */
+  durable: boolean;
+  /** Whether the chosen storage failed and memory replaced it. */
+  fallback: boolean;
+}
+
+/** What a change listener is told about. */
+export type ChangeKind =
+  | "login" | "link" | "refresh" | "logout" | "removed" | "switch" | "storage" | "identity-at-risk";
+
+/**
+ * A change to a user, here or in another tab (`remote`: seen through storage, made by another
+ * tab or another `App` of the page).
+ * - `login`: the user got a new session; `link`: it gained an identity; `refresh`: a new
+ *   access token; `logout`: its session ended and it stays listed, logged out; `removed`: it
+ *   left the list (an anonymous user that logged out, `removeUser`, `deleteUser`, a refused
+ *   refresh of an anonymous user); `switch`: it became `app.currentUser`; `storage`: its stored
+ *   data changed otherwise (or vanished, for a user that can log in again).
+ * - `identity-at-risk`: an anonymous user may be lost, so the page may want the reader to link
+ *   it: it lives only in memory (`"memory"`), its stored data vanished while this tab still
+ *   holds it (`"storage-cleared"`), or the server will delete it for inactivity at `expiresAt`
+ *   (epoch seconds, `"expiring"`).
+ */
+export type ChangeEvent =
+  | { kind: Exclude<ChangeKind, "identity-at-risk">; user: User; remote: boolean }
+  | { kind: "identity-at-risk"; user: User; remote: boolean; reason: "memory" | "storage-cleared" }
+  | { kind: "identity-at-risk"; user: User; remote: boolean; reason: "expiring"; expiresAt: number };
+
+/** A change listener: called synchronously after the change; what it throws is ignored. */
+export type ChangeListener = (event: ChangeEvent) => void;
+
+/** What every promise of the SDK rejects with. */
+export interface GuestpassError extends Error {
+  name: "GuestpassError";
+  /** The server's `error_code` (`"InvalidSession"`, `"TooManyRequests"`...) or a client code (`"NetworkError"`...). */
+  code: string;
+  /** The HTTP status; 0 without a response. */
+  status: number;
+  /** Seconds to wait before trying again (`TooManyRequests`, from `Retry-After`). */
+  retryAfter?: number;
 }
 
 /** An enabled authentication provider, from `app.getAuthProviders()`. */
@@ -71,9 +136,12 @@ pub struct App {
 
 #[wasm_bindgen]
 impl App {
-    /// Opens the app and restores its stored users, without any request.
+    /// Opens the app and restores its stored users, without any request. Stored data that
+    /// cannot be read is dropped (never thrown); only a missing id or an unknown `storage`
+    /// throws.
     ///
-    /// Takes `{ id, baseUrl? }` or just the id; `baseUrl` defaults to the page's origin.
+    /// Takes `{ id, baseUrl?, storage?, expiryWarningSeconds? }` or just the id; `baseUrl`
+    /// defaults to the page's origin, `storage` to `"local"`.
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "AppConfiguration | string")] config: JsValue,
@@ -86,7 +154,46 @@ impl App {
         let base_url = json::get_string(&config, "baseUrl")
             .or_else(|| web_sys::window()?.location().origin().ok())
             .ok_or_else(|| to_js(Error::client(INVALID_ARGUMENT, "a baseUrl is required")))?;
-        Ok(App { state: Rc::new(AppState::new(id, base_url.trim_end_matches('/'))) })
+        let area = match json::get_string(&config, "storage") {
+            Some(name) => Area::parse(&name).ok_or_else(|| {
+                to_js(Error::client(INVALID_ARGUMENT, "storage must be \"local\", \"session\" or \"memory\""))
+            })?,
+            None => Area::Local,
+        };
+        let warning = json::get(&config, "expiryWarningSeconds").and_then(|s| s.as_f64());
+        let warning = warning.filter(|s| *s >= 0.0).unwrap_or(EXPIRY_WARNING);
+        Ok(App { state: AppState::new(id, base_url.trim_end_matches('/'), area, warning) })
+    }
+
+    /// Where the users live, and whether that outlives the tab.
+    #[wasm_bindgen(getter, unchecked_return_type = "Persistence")]
+    pub fn persistence(&self) -> Object {
+        let area = self.state.storage.area();
+        let persistence = json::object();
+        json::set(&persistence, "storage", &JsValue::from_str(area.as_str()));
+        json::set(&persistence, "durable", &JsValue::from_bool(area == Area::Local));
+        json::set(&persistence, "fallback", &JsValue::from_bool(self.state.storage.fell_back()));
+        persistence
+    }
+
+    /// Asks the browser to keep the site's storage (`navigator.storage.persist()`); whether it
+    /// is persistent. Resolves `false` without asking when the users are not in `localStorage`
+    /// or the browser cannot say. Firefox may prompt the reader.
+    #[wasm_bindgen(js_name = requestPersistentStorage, unchecked_return_type = "Promise<boolean>")]
+    pub fn request_persistent_storage(&self) -> Promise {
+        spawn(Call::Persist(self.state.clone()))
+    }
+
+    /// Calls `listener` with every change to the app's users (see `ChangeEvent`).
+    #[wasm_bindgen(js_name = addListener)]
+    pub fn add_listener(&self, #[wasm_bindgen(unchecked_param_type = "ChangeListener")] listener: Function) {
+        self.state.listeners.add(listener);
+    }
+
+    /// Stops calling a listener added with `addListener`.
+    #[wasm_bindgen(js_name = removeListener)]
+    pub fn remove_listener(&self, #[wasm_bindgen(unchecked_param_type = "ChangeListener")] listener: Function) {
+        self.state.listeners.remove(&listener);
     }
 
     /// The app id.
@@ -121,7 +228,7 @@ impl App {
         spawn(Call::LogIn(self.state.clone(), credentials.provider.clone()))
     }
 
-    /// Makes an active user of this app the current one.
+    /// Makes an active user of this app the current one (listeners hear `switch`).
     #[wasm_bindgen(js_name = switchUser)]
     pub fn switch_user(&self, user: &User) -> Result<(), JsValue> {
         if self.state.switch_user(&user.user.id) {
@@ -349,6 +456,19 @@ impl User {
     pub fn refresh_profile(&self) -> Promise {
         spawn(Call::RefreshProfile(self.app.clone(), self.user.clone()))
     }
+
+    /// Calls `listener` with every change to this user (the same events as `app.addListener`),
+    /// whichever `User` object or tab made it.
+    #[wasm_bindgen(js_name = addListener)]
+    pub fn add_listener(&self, #[wasm_bindgen(unchecked_param_type = "ChangeListener")] listener: Function) {
+        self.user.listeners.add(listener);
+    }
+
+    /// Stops calling a listener added with `addListener`.
+    #[wasm_bindgen(js_name = removeListener)]
+    pub fn remove_listener(&self, #[wasm_bindgen(unchecked_param_type = "ChangeListener")] listener: Function) {
+        self.user.listeners.remove(&listener);
+    }
 }
 
 /// An operation behind a promise-returning method.
@@ -368,6 +488,8 @@ enum Call {
     Fetch(Rc<AppState>, Rc<UserState>, JsValue, JsValue),
     /// An `emailPasswordAuth` route, the page's argument and the fields it must have.
     Userpass(Rc<AppState>, &'static str, JsValue, &'static [&'static str]),
+    /// `requestPersistentStorage`.
+    Persist(Rc<AppState>),
 }
 
 /// Runs `call` as a JS promise, converting its error.
@@ -402,6 +524,10 @@ async fn run(call: Call) -> Result<JsValue, Error> {
             }
             app.userpass(route, &body).await?
         }
+        Call::Persist(app) => {
+            let local = app.storage.area() == Area::Local;
+            return Ok(JsValue::from_bool(local && persist::persist().await));
+        }
     }
     Ok(JsValue::UNDEFINED)
 }
@@ -420,12 +546,31 @@ fn handle(app: &Rc<AppState>, user: &Rc<UserState>) -> JsValue {
     object
 }
 
-/// The JS face of an [`Error`]: an `Error` named `GuestpassError` with `code` and `status`.
+/// The event object listeners get (typed `ChangeEvent` in TYPES).
+pub(crate) fn event(app: &Rc<AppState>, kind: Kind, user: &Rc<UserState>, remote: bool) -> JsValue {
+    let event = json::object();
+    json::set(&event, "kind", &JsValue::from_str(kind.as_str()));
+    json::set(&event, "user", &handle(app, user));
+    json::set(&event, "remote", &JsValue::from_bool(remote));
+    if let Kind::AtRisk(risk) = kind {
+        json::set(&event, "reason", &JsValue::from_str(risk.as_str()));
+        if let Risk::Expiring(at) = risk {
+            json::set(&event, "expiresAt", &JsValue::from(at));
+        }
+    }
+    event.into()
+}
+
+/// The JS face of an [`Error`]: an `Error` named `GuestpassError` with `code`, `status` and,
+/// when the server said how long to wait, `retryAfter` (typed `GuestpassError` in TYPES).
 fn to_js(error: Error) -> JsValue {
     let js = js_sys::Error::new(&error.message);
     js.set_name("GuestpassError");
     json::set(&js, "code", &JsValue::from_str(&error.code));
     json::set(&js, "status", &JsValue::from(error.status));
+    if let Some(seconds) = error.retry_after {
+        json::set(&js, "retryAfter", &JsValue::from(seconds));
+    }
     js.into()
 }
 

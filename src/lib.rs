@@ -50,18 +50,44 @@
 //! user that logs out stays listed as `"logged-out"`; `app.removeUser` forgets it, and
 //! `app.deleteUser` deletes it on the server first (with its own access token).
 //!
-//! Users are kept in `localStorage` under `guestpass:<appId>:...` (see `docs/wire.md`), or in
-//! memory when storage is unavailable.
+//! Users are kept in `localStorage` under `guestpass:<appId>:...` (see `docs/wire.md`), shared by
+//! the browser's tabs: they make one anonymous user between them even when opened together on
+//! a first visit, one refresh when a token expires in all of them, and each sees the others'
+//! logins, links, refreshes and logouts (locks.rs, tabs.rs). The page can choose
+//! `sessionStorage` or memory instead; a storage that is missing or throws falls back to memory,
+//! and the app says so:
+//!
+//! ```js
+//! const app = new App({ id: "blog", storage: "local" }); // "local" (default), "session", "memory"
+//! app.persistence; // { storage: "local", durable: true, fallback: false }
+//! app.addListener((event) => {
+//!   // event.kind: "login", "link", "refresh", "logout", "removed", "switch", "storage" or
+//!   // "identity-at-risk"; event.user; event.remote (made in another tab or App)
+//!   if (event.kind === "identity-at-risk") {
+//!     // event.reason: "memory", "storage-cleared" or "expiring" (with event.expiresAt):
+//!     // a good moment to offer linking an email, or to call app.requestPersistentStorage().
+//!   }
+//! });
+//! ```
+//!
+//! A refresh that fails without a definitive answer (offline, a 5xx) keeps the session and backs
+//! off (1 s, doubling to 60 s); only a `401` to the refresh logs the user out. Too many anonymous
+//! sign-ups from one address reject with `code: "TooManyRequests"`, `status: 429` and
+//! `retryAfter` (seconds).
 
 #![deny(missing_docs, missing_debug_implementations)]
 
 mod app;
 mod credentials;
 mod error;
+mod events;
 mod js;
 mod json;
+mod locks;
+mod persist;
 mod session;
 mod storage;
+mod tabs;
 mod transport;
 mod user;
 

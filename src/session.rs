@@ -7,11 +7,19 @@
 //!   does loop);
 //! - a `401` to the refresh itself means the session is over: the user is logged out locally,
 //!   and an anonymous user removed, since nothing can log back in to it;
-//! - any other refresh failure (network, 5xx) keeps the session: it may work next time.
+//! - any other refresh failure (network, 5xx) keeps the session: it may work next time, but not
+//!   before a back-off delay (1 s, doubling up to 60 s): calls meanwhile fail at once with the
+//!   same error, without a request, so an outage is not met with a storm of refreshes.
+//!
+//! Refreshes are single-flight twice over: calls of one page share one refresh ([`Flight`]),
+//! and the pages of the browser profile take turns under the user's `refresh:<userId>` Web Lock
+//! (locks.rs), where storage is read first: a token another tab got meanwhile is taken without a
+//! request. A refresh storm in five tabs is one request.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
-use js_sys::{Function, Promise};
+use js_sys::{Date, Function, Promise};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::Response;
@@ -19,15 +27,21 @@ use web_sys::Response;
 use crate::app::AppState;
 use crate::credentials::Provider;
 use crate::error::{Error, Result, INVALID_ARGUMENT, NOT_LOGGED_IN};
+use crate::events::Kind;
 use crate::json;
+use crate::locks;
 use crate::transport::{json_init, read, refused_session, request, send, Method};
-use crate::user::{Profile, UserState};
+use crate::user::{Profile, State, UserState};
+
+/// The first back-off after a refresh failed without a definitive answer, and the longest.
+const BACKOFF_MS: f64 = 1000.0;
+const MAX_BACKOFF_MS: f64 = 60_000.0;
 
 /// A protocol request with the user's access token, refreshed and retried once if the server
 /// says the token is no longer good.
 pub(crate) async fn authenticated(
     app: &AppState,
-    user: &UserState,
+    user: &Rc<UserState>,
     method: Method,
     url: &str,
     body: Option<&JsValue>,
@@ -38,7 +52,7 @@ pub(crate) async fn authenticated(
 /// `fetch(url, init)` with the user's access token; after a `401 InvalidSession` (or without an
 /// access token) the token is refreshed and the request sent once more. Any other answer is
 /// returned as it is.
-pub(crate) async fn fetch(app: &AppState, user: &UserState, url: &str, init: &JsValue) -> Result<Response> {
+pub(crate) async fn fetch(app: &AppState, user: &Rc<UserState>, url: &str, init: &JsValue) -> Result<Response> {
     let mut refreshed = false;
     loop {
         let token = user.access_token();
@@ -59,7 +73,7 @@ pub(crate) async fn fetch(app: &AppState, user: &UserState, url: &str, init: &Js
 /// user's access token). The user keeps its id and refresh token and gets a new access token
 /// and profile. On any failure nothing about the user changes (except that a refused refresh
 /// token ends the session, as everywhere).
-pub(crate) async fn link(app: &AppState, user: &UserState, provider: &Provider) -> Result<()> {
+pub(crate) async fn link(app: &AppState, user: &Rc<UserState>, provider: &Provider) -> Result<()> {
     if provider.is_anonymous() {
         return Err(Error::client(INVALID_ARGUMENT, "anonymous credentials cannot be linked to a user"));
     }
@@ -80,18 +94,19 @@ pub(crate) async fn link(app: &AppState, user: &UserState, provider: &Provider) 
     if let Some(profile) = profile {
         user.set_profile(profile);
     }
-    app.save(user);
+    app.commit(user, (!without_profile).then_some(Kind::Link));
     if without_profile {
         // A server that does not send the profile with the answer (App Services): the new
         // identity must be known before the user stops being anonymous here.
         refresh_profile(app, user).await?;
+        app.emit(Kind::Link, user, false);
     }
     Ok(())
 }
 
 /// Gets a new access token after `failed` was refused (or when there was none), unless another
 /// call already did.
-async fn renew(app: &AppState, user: &UserState, failed: Option<&str>) -> Result<()> {
+async fn renew(app: &AppState, user: &Rc<UserState>, failed: Option<&str>) -> Result<()> {
     let refreshing = user.refreshing.borrow().is_some();
     if !refreshing && user.access_token().as_deref() != failed {
         return Ok(());
@@ -103,7 +118,12 @@ async fn renew(app: &AppState, user: &UserState, failed: Option<&str>) -> Result
 ///
 /// Calls that overlap share one request: a page firing several requests when the token has
 /// expired spends one refresh, not one each.
-pub(crate) async fn refresh_access_token(app: &AppState, user: &UserState) -> Result<()> {
+pub(crate) async fn refresh_access_token(app: &AppState, user: &Rc<UserState>) -> Result<()> {
+    if let Some(backoff) = &*user.backoff.borrow() {
+        if Date::now() < backoff.until {
+            return Err(backoff.error.clone());
+        }
+    }
     let in_flight = user.refreshing.borrow().clone();
     if let Some(flight) = in_flight {
         return flight.wait().await;
@@ -116,7 +136,17 @@ pub(crate) async fn refresh_access_token(app: &AppState, user: &UserState) -> Re
     result
 }
 
-async fn refresh_now(app: &AppState, user: &UserState) -> Result<()> {
+async fn refresh_now(app: &AppState, user: &Rc<UserState>) -> Result<()> {
+    let before = user.access_token();
+    let mut lock = locks::acquire(&app.lock_name("refresh:", &user.id), false).await;
+    app.sync();
+    if app.settle(&lock, &|| user.state() != State::Active || user.access_token() != before).await {
+        // Another tab (or App) refreshed while this one waited, or the user logged out.
+        return match user.state() {
+            State::Active => Ok(()),
+            _ => Err(not_logged_in()),
+        };
+    }
     let token = user.refresh_token().ok_or_else(not_logged_in)?;
     let answer = request(Method::Post, &app.session_url(), Some(&token), None).await;
     // The user may have logged out (or in again) while we waited: only touch the session we
@@ -127,27 +157,42 @@ async fn refresh_now(app: &AppState, user: &UserState) -> Result<()> {
             let access_token = body
                 .and_then(|body| json::get_string(&body, "access_token"))
                 .ok_or_else(|| Error::invalid_response(200))?;
+            *user.backoff.borrow_mut() = None;
             if same_session {
                 user.set_access_token(access_token);
-                app.save(user);
+                app.commit(user, Some(Kind::Refresh));
+                lock.wrote();
             }
             Ok(())
         }
         Err(error) => {
             if error.status == 401 && same_session {
                 app.end_session(user, false);
+            } else if error.is_transient() {
+                let mut backoff = user.backoff.borrow_mut();
+                let delay = backoff.as_ref().map_or(BACKOFF_MS, |b| (b.delay * 2.0).min(MAX_BACKOFF_MS));
+                *backoff = Some(Backoff { until: Date::now() + delay, delay, error: error.clone() });
             }
             Err(error)
         }
     }
 }
 
+/// A refresh that failed without a definitive answer, and when the next may be tried.
+#[derive(Debug)]
+pub(crate) struct Backoff {
+    until: f64,
+    delay: f64,
+    error: Error,
+}
+
 /// `GET C/auth/profile`; stores the profile.
-pub(crate) async fn refresh_profile(app: &AppState, user: &UserState) -> Result<()> {
+pub(crate) async fn refresh_profile(app: &AppState, user: &Rc<UserState>) -> Result<()> {
     let body = authenticated(app, user, Method::Get, &app.profile_url(), None).await?;
     let profile = body.and_then(Profile::parse).ok_or_else(|| Error::invalid_response(200))?;
+    let linked = profile.identities.len() != user.identity_count();
     user.set_profile(profile);
-    app.save(user);
+    app.commit(user, linked.then_some(Kind::Link));
     Ok(())
 }
 
@@ -158,7 +203,7 @@ pub(crate) async fn refresh_profile(app: &AppState, user: &UserState) -> Result<
 /// not keep a session because the network failed. A server that no longer knows the session
 /// (401) is what we wanted anyway; any other failure is still reported, since the server-side
 /// session then lives on until it expires.
-pub(crate) async fn log_out(app: &AppState, user: &UserState, remove: bool) -> Result<()> {
+pub(crate) async fn log_out(app: &AppState, user: &Rc<UserState>, remove: bool) -> Result<()> {
     let token = user.refresh_token();
     app.end_session(user, remove);
     let Some(token) = token else {
@@ -172,7 +217,7 @@ pub(crate) async fn log_out(app: &AppState, user: &UserState, remove: bool) -> R
 
 /// Deletes the user on the server (`DELETE C/auth/delete`, with its own access token), then
 /// forgets it here. If the server refuses, nothing changes here.
-pub(crate) async fn delete_user(app: &AppState, user: &UserState) -> Result<()> {
+pub(crate) async fn delete_user(app: &AppState, user: &Rc<UserState>) -> Result<()> {
     authenticated(app, user, Method::Delete, &app.delete_url(), None).await?;
     app.end_session(user, true);
     Ok(())

@@ -109,7 +109,20 @@ pub(crate) async fn read(response: Response) -> Result<Option<JsValue>> {
         }
         return Ok(parsed);
     }
-    Err(server_error(status, parsed.as_ref()))
+    let mut error = server_error(status, parsed.as_ref());
+    if status == 429 {
+        error.retry_after = retry_after(&response);
+    }
+    Err(error)
+}
+
+/// `Retry-After` in seconds (what guestpass sends; the HTTP-date form reads as none). The
+/// server must expose the header to cross-origin pages, as guestpass does.
+fn retry_after(response: &Response) -> Option<u32> {
+    let value = response.headers().get("Retry-After").ok()??;
+    let seconds = js_sys::Number::parse_int(&value, 10);
+    // NaN (not a number) fails the comparison.
+    (seconds >= 0.0).then_some(seconds as u32)
 }
 
 /// Whether the server refused the access token itself (`401 InvalidSession`), so that a refresh
@@ -132,7 +145,9 @@ async fn read_text(promise: Promise) -> Option<String> {
 fn server_error(status: u16, body: Option<&JsValue>) -> Error {
     let field = |key| body.and_then(|b| json::get_string(b, key));
     match field("error_code") {
-        Some(code) => Error { code: code.into(), status, message: field("error").unwrap_or_default().into() },
+        Some(code) => {
+            Error { code: code.into(), status, message: field("error").unwrap_or_default().into(), retry_after: None }
+        }
         None => Error { status, ..Error::client(HTTP_ERROR, "the server answered with an error") },
     }
 }

@@ -3,15 +3,16 @@
 //! A [`UserState`] is shared (`Rc`) by the app's user list and every JS `User` handle for that
 //! user, so a refresh or a logout through one handle is seen through all of them.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::rc::Rc;
 
 use wasm_bindgen::JsValue;
 
 use crate::credentials::ANONYMOUS;
+use crate::events::{Kind, Listeners};
 use crate::json;
-use crate::session::Flight;
+use crate::session::{Backoff, Flight};
 use crate::storage::StoredUser;
 
 /// Where a user stands, realm-web's three states.
@@ -71,6 +72,10 @@ impl Profile {
     pub(crate) fn data(&self) -> Option<JsValue> {
         json::get(&self.raw, "data").filter(JsValue::is_object)
     }
+
+    fn text(profile: Option<&Profile>) -> String {
+        profile.map(|p| json::stringify(&p.raw)).unwrap_or_default()
+    }
 }
 
 /// What changes about a user. Not `Debug`: it holds tokens.
@@ -91,6 +96,17 @@ pub(crate) struct UserState {
     /// A `WeakRef` to the page's JS `User` object for this user (kept by `js.rs`), so that every
     /// getter and login hands out the same object while the page holds it.
     pub(crate) handle: RefCell<JsValue>,
+    /// `user.addListener` callbacks.
+    pub(crate) listeners: Listeners,
+    /// Set when the user's stored record vanished while this page held it (storage cleared in
+    /// another tab): the page keeps the session, and says so once.
+    pub(crate) vanished: Cell<bool>,
+    /// Set once `identity-at-risk` / `expiring` was reported, until the expiry moves away.
+    pub(crate) warned: Cell<bool>,
+    /// Set once `identity-at-risk` / `memory` was reported.
+    pub(crate) warned_memory: Cell<bool>,
+    /// After a refresh failed without a definitive answer: when the next may be tried.
+    pub(crate) backoff: RefCell<Option<Backoff>>,
 }
 
 impl UserState {
@@ -107,6 +123,11 @@ impl UserState {
             }),
             refreshing: RefCell::new(None),
             handle: RefCell::new(JsValue::UNDEFINED),
+            listeners: Listeners::default(),
+            vanished: Cell::new(false),
+            warned: Cell::new(false),
+            warned_memory: Cell::new(false),
+            backoff: RefCell::new(None),
         })
     }
 
@@ -159,6 +180,10 @@ impl UserState {
         self.data.borrow().provider_type.clone()
     }
 
+    pub(crate) fn identity_count(&self) -> usize {
+        self.data.borrow().profile.as_ref().map_or(0, |p| p.identities.len())
+    }
+
     pub(crate) fn identities(&self) -> Vec<Identity> {
         let data = self.data.borrow();
         data.profile.as_ref().map(|p| p.identities.clone()).unwrap_or_default()
@@ -194,6 +219,8 @@ impl UserState {
             data.profile = profile;
         }
         data.removed = false;
+        self.vanished.set(false);
+        *self.backoff.borrow_mut() = None;
     }
 
     pub(crate) fn set_access_token(&self, token: String) {
@@ -204,6 +231,50 @@ impl UserState {
         self.data.borrow_mut().profile = Some(profile);
     }
 
+    /// Takes what another tab (or `App`) stored for this user; the kind of change, if any.
+    ///
+    /// A new refresh token is a login elsewhere, none a logout; a new identity is a link; a new
+    /// access token alone, a refresh.
+    pub(crate) fn adopt(&self, stored: StoredUser) -> Option<Kind> {
+        self.vanished.set(false);
+        let profile = Profile::parse(stored.profile);
+        let mut data = self.data.borrow_mut();
+        let identities = |p: &Option<Profile>| p.as_ref().map_or(0, |p| p.identities.len());
+        let kind = if data.refresh_token != stored.refresh_token {
+            if stored.refresh_token.is_some() {
+                Kind::Login
+            } else {
+                Kind::Logout
+            }
+        } else if identities(&data.profile) != identities(&profile) {
+            Kind::Link
+        } else if data.access_token != stored.access_token {
+            Kind::Refresh
+        } else if Profile::text(data.profile.as_ref()) != Profile::text(profile.as_ref()) {
+            Kind::Storage
+        } else {
+            return None;
+        };
+        data.provider_type = stored.provider_type;
+        data.access_token = stored.access_token;
+        data.refresh_token = stored.refresh_token;
+        data.profile = profile;
+        Some(kind)
+    }
+
+    /// When the server will delete this anonymous user for inactivity, and how many seconds
+    /// that is after the access token was issued: the access token's `anonymous_expires_at`
+    /// claim or the profile's `expires_at`, whichever is later, against the token's `iat`.
+    /// Both come from the server's clock, so a wrong clock here does not matter (SDK-8).
+    pub(crate) fn expiry(&self) -> Option<(f64, f64)> {
+        let data = self.data.borrow();
+        let claims = jwt_claims(data.access_token.as_deref()?)?;
+        let number = |value: &JsValue, key| json::get(value, key).and_then(|v| v.as_f64()).unwrap_or(0.0);
+        let from_profile = data.profile.as_ref().map_or(0.0, |p| number(&p.raw, "expires_at"));
+        let expires = number(&claims, "anonymous_expires_at").max(from_profile);
+        (expires > 0.0).then(|| (expires, expires - number(&claims, "iat")))
+    }
+
     /// Forgets both tokens; the user becomes logged out (or, with `removed`, gone).
     pub(crate) fn end_session(&self, removed: bool) {
         let mut data = self.data.borrow_mut();
@@ -211,6 +282,21 @@ impl UserState {
         data.refresh_token = None;
         data.removed |= removed;
     }
+}
+
+/// The claims of a JWT, decoded without checking anything (only the server can).
+fn jwt_claims(token: &str) -> Option<JsValue> {
+    let payload = token.as_bytes().split(|b| *b == b'.').nth(1)?;
+    // base64url to the base64 `atob` reads (it does not need the padding).
+    let base64: Vec<u8> = payload
+        .iter()
+        .map(|b| match b {
+            b'-' => b'+',
+            b'_' => b'/',
+            b => *b,
+        })
+        .collect();
+    json::parse(&web_sys::window()?.atob(std::str::from_utf8(&base64).ok()?).ok()?)
 }
 
 impl fmt::Debug for UserState {

@@ -141,6 +141,7 @@ async fn a_refresh_that_cannot_reach_the_server_keeps_the_session() {
     assert_eq!(get_string(&user, "accessToken"), access_token);
     assert_eq!(stored(&user_key(&id)), record);
     unreachable(None);
+    sleep(1100).await; // the back-off after a failed refresh (tests/offline.rs)
     call(&user, "refreshAccessToken", &[]).await.unwrap();
 }
 

@@ -30,13 +30,28 @@ pub fn short_server() -> &'static str {
     }
 }
 
+/// A server that lets one address sign up two anonymous users an hour
+/// (`--anonymous-signup-limit 2/1h`). The browsers' runs share it.
+pub fn limited_server() -> &'static str {
+    match option_env!("GUESTPASS_TEST_LIMITED_URL") {
+        Some(url) => url,
+        None => panic!(
+            "GUESTPASS_TEST_LIMITED_URL is not set: start guestpass-server with \
+             --anonymous-signup-limit 2/1h and build the tests with GUESTPASS_TEST_LIMITED_URL=http://127.0.0.1:<port>"
+        ),
+    }
+}
+
 pub fn app_id() -> &'static str {
     option_env!("GUESTPASS_TEST_APP_ID").unwrap_or("guestpass-test")
 }
 
-/// Clears localStorage and starts a new request log: every test begins here.
+/// Restores Web Storage (see [`break_storage`]), clears localStorage and sessionStorage and
+/// starts a new request log: every test begins here.
 pub fn fresh_page() {
+    restore_storage();
     storage().clear().unwrap();
+    window().session_storage().unwrap().unwrap().clear().unwrap();
     // Wrap window.fetch once; the SDK looks fetch up at call time, so it goes through this.
     Function::new_no_args(
         "const w = window;
@@ -49,13 +64,18 @@ pub fn fresh_page() {
              if (w.__unreachable && String(url).includes(w.__unreachable)) {
                return Promise.reject(new TypeError('Failed to fetch'));
              }
+             if (w.__failing && String(url).includes(w.__failing)) {
+               return Promise.resolve(new Response('<h1>Service Unavailable</h1>',
+                 { status: 503, headers: { 'Content-Type': 'text/html' } }));
+             }
              return w.__realFetch.call(this, url, init);
            };
          }
          w.__requests = [];
          w.__bodies = [];
          w.__auth = [];
-         w.__unreachable = null;",
+         w.__unreachable = null;
+         w.__failing = null;",
     )
     .call0(&JsValue::UNDEFINED)
     .unwrap();
@@ -89,6 +109,112 @@ pub fn forget_requests() {
 pub fn unreachable(fragment: Option<&str>) {
     let value = fragment.map_or(JsValue::NULL, JsValue::from_str);
     Reflect::set(&window(), &"__unreachable".into(), &value).unwrap();
+}
+
+/// From now on, the page's fetch answers `503` (an HTML page, as a proxy would) for URLs
+/// containing `fragment`, without reaching the server. The real server cannot be made to fail
+/// on demand, so this is how a server fault is tested.
+pub fn failing(fragment: Option<&str>) {
+    let value = fragment.map_or(JsValue::NULL, JsValue::from_str);
+    Reflect::set(&window(), &"__failing".into(), &value).unwrap();
+}
+
+/// Web Storage made to throw until this is dropped (and, should a test fail first, until the
+/// next [`fresh_page`]).
+pub struct BrokenStorage;
+
+impl Drop for BrokenStorage {
+    fn drop(&mut self) {
+        restore_storage();
+    }
+}
+
+/// Makes `Storage.prototype.setItem` throw a `QuotaExceededError` (as a full quota or a
+/// refusing private mode does), and `getItem` throw too with `reads`.
+pub fn break_storage(reads: bool) -> BrokenStorage {
+    Function::new_with_args(
+        "reads",
+        "const p = Storage.prototype;
+         if (!p.__realSetItem) p.__realSetItem = p.setItem;
+         if (!p.__realGetItem) p.__realGetItem = p.getItem;
+         p.setItem = function () { throw new DOMException('no room', 'QuotaExceededError'); };
+         if (reads) p.getItem = function () { throw new DOMException('denied', 'SecurityError'); };",
+    )
+    .call1(&JsValue::NULL, &JsValue::from_bool(reads))
+    .unwrap();
+    BrokenStorage
+}
+
+fn restore_storage() {
+    Function::new_no_args(
+        "const p = Storage.prototype;
+         if (p.__realSetItem) p.setItem = p.__realSetItem;
+         if (p.__realGetItem) p.getItem = p.__realGetItem;",
+    )
+    .call0(&JsValue::NULL)
+    .unwrap();
+}
+
+/// Fires a `storage` event in this page, as the browser does in the other tabs of the origin
+/// when one of them writes `key` to localStorage (`None`: `localStorage.clear()`). The SDK
+/// reads storage again, so the test first writes what "the other tab" wrote.
+pub fn storage_event(key: Option<&str>) {
+    let fire = Function::new_with_args(
+        "key",
+        "window.dispatchEvent(new StorageEvent('storage', { key, storageArea: localStorage }));",
+    );
+    fire.call1(&JsValue::NULL, &key.map_or(JsValue::NULL, JsValue::from_str)).unwrap();
+}
+
+/// A change listener that keeps every event it hears.
+pub struct Recorder {
+    pub listener: JsValue,
+    log: Array,
+}
+
+impl Recorder {
+    pub fn new() -> Recorder {
+        let log = Array::new();
+        let listener = Function::new_with_args("log", "return (event) => { log.push(event); };")
+            .call1(&JsValue::NULL, &log)
+            .unwrap();
+        Recorder { listener, log }
+    }
+
+    /// Each event's `kind`, with `:reason` for `identity-at-risk` and a leading `~` when it
+    /// came from storage (`remote`).
+    pub fn kinds(&self) -> Vec<String> {
+        self.events()
+            .iter()
+            .map(|event| {
+                let remote = if get(event, "remote") == JsValue::TRUE { "~" } else { "" };
+                let reason = get(event, "reason").as_string().map(|r| [":", &r].concat()).unwrap_or_default();
+                [remote, &get_string(event, "kind"), &reason].concat()
+            })
+            .collect()
+    }
+
+    /// The events, oldest first.
+    pub fn events(&self) -> Vec<JsValue> {
+        self.log.iter().collect()
+    }
+
+    /// The user id of each event.
+    pub fn user_ids(&self) -> Vec<String> {
+        self.events().iter().map(|event| get_string(&get(event, "user"), "id")).collect()
+    }
+
+    pub fn clear(&self) {
+        self.log.set_length(0);
+    }
+}
+
+/// `target.addListener(recorder)` on an app or a user.
+pub fn listen(target: &JsValue) -> Recorder {
+    let recorder = Recorder::new();
+    let add: Function = get(target, "addListener").dyn_into().unwrap();
+    add.call1(target, &recorder.listener).unwrap();
+    recorder
 }
 
 pub fn window() -> web_sys::Window {
@@ -128,6 +254,24 @@ pub fn new_app_with(id: &str, base_url: &str) -> JsValue {
 
 pub fn new_app(base_url: &str) -> JsValue {
     new_app_with(app_id(), base_url)
+}
+
+/// `new App({ id, baseUrl, ...options })`.
+pub fn new_app_config(base_url: &str, options: &[(&str, JsValue)]) -> JsValue {
+    let config = js_sys::Object::new();
+    Reflect::set(&config, &"id".into(), &app_id().into()).unwrap();
+    Reflect::set(&config, &"baseUrl".into(), &base_url.into()).unwrap();
+    for (name, value) in options {
+        Reflect::set(&config, &(*name).into(), value).unwrap();
+    }
+    match App::new(config.into()) {
+        Ok(app) => app.into(),
+        Err(e) => panic!("new App threw: {}", describe(&e)),
+    }
+}
+
+pub fn session_storage() -> web_sys::Storage {
+    window().session_storage().unwrap().unwrap()
 }
 
 /// `Credentials.anonymous(reuse)`.
