@@ -17,6 +17,8 @@ BROWSERS=${BROWSERS:-chrome firefox}
 
 step() { printf '\n==== %s\n' "$*"; }
 WORK=$(mktemp -d)
+# Keep a copy of everything the runners print, to add up their counts at the end.
+exec > >(tee "$WORK/run.out") 2>&1
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -83,4 +85,11 @@ if grep -E -q -e '[A-Za-z0-9_-]{43}' -e 'eyJ[A-Za-z0-9_-]{10,}' "$WORK"/*.log; t
   echo "a token-shaped string appears in a server log:"; grep -E -n '[A-Za-z0-9_-]{43}' "$WORK"/*.log | head; exit 1
 fi
 echo "no token-shaped strings in $(cat "$WORK"/*.log | wc -l) server log lines"
+# One closing line for the whole run: cargo's and wasm-bindgen-test's "test result" lines and
+# Node's "# pass"/"# fail" lines, added up.
+totals=$(awk '
+  /^test result: / { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+  /^# pass [0-9]+$/ { p += $3 } /^# fail [0-9]+$/ { f += $3 }
+  END { printf "%d %d", p, f }' "$WORK/run.out")
 echo "ALL TESTS PASSED"
+echo "tests: ${totals% *} passed, ${totals#* } failed"
