@@ -6,8 +6,11 @@
 //! reloaded page, a second `App` or another tab starts where the last one left off, with no
 //! request.
 
-use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use alloc::borrow::ToOwned;
+use alloc::rc::{Rc, Weak};
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::RefCell;
 
 use js_sys::Array;
 use wasm_bindgen::JsValue;

@@ -4,7 +4,7 @@
 //! same body to the same route (PROTOCOL.md §5.1). Secrets (passwords, tokens) live only here and
 //! in the body built from them: nothing prints or returns them.
 
-use std::fmt;
+use core::fmt;
 
 use js_sys::Object;
 use wasm_bindgen::JsValue;

@@ -23,7 +23,8 @@
 //! (locks.rs): it runs once the listener returns, after that lock's short work. An exception
 //! thrown by a listener is ignored (the others still run).
 
-use std::cell::RefCell;
+use alloc::vec::Vec;
+use core::cell::RefCell;
 
 use js_sys::Function;
 use wasm_bindgen::JsValue;

@@ -10,8 +10,8 @@
 //! `String` or `Option`: a `String` return costs every getter a copy-and-free step in the glue,
 //! and `Option` would type as `undefined` where realm-web's surface says `null`.
 
-use std::fmt;
-use std::rc::Rc;
+use alloc::rc::Rc;
+use core::fmt;
 
 use js_sys::{Function, Object, Promise, WeakRef};
 use wasm_bindgen::prelude::*;
@@ -152,7 +152,7 @@ impl App {
             .filter(|id| !id.is_empty())
             .ok_or_else(|| to_js(Error::client(INVALID_ARGUMENT, "an app id is required")))?;
         let base_url = json::get_string(&config, "baseUrl")
-            .or_else(|| web_sys::window()?.location().origin().ok())
+            .or_else(|| json::get_string(&json::get(web_sys::window()?.as_ref(), "location")?, "origin"))
             .ok_or_else(|| to_js(Error::client(INVALID_ARGUMENT, "a baseUrl is required")))?;
         let area = match json::get_string(&config, "storage") {
             Some(name) => Area::parse(&name).ok_or_else(|| {

@@ -4,7 +4,8 @@
 //! Everything read here comes from a server or from storage, so nothing is trusted: a missing
 //! field or a field of the wrong type reads as `None`.
 
-use js_sys::{Array, Object, Reflect, JSON};
+use alloc::string::String;
+use js_sys::{Array, Function, Object, Reflect, JSON};
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Parses JSON text; `None` when it is not JSON.
@@ -40,6 +41,14 @@ pub(crate) fn get(value: &JsValue, key: &str) -> Option<JsValue> {
 /// `value[key]` when it is a string.
 pub(crate) fn get_string(value: &JsValue, key: &str) -> Option<String> {
     get(value, key)?.as_string()
+}
+
+/// `target[method](arg)`, when `target` has that method and it returns without throwing.
+///
+/// For browser methods that return a string (`getItem`, `atob`): typed web-sys bindings would
+/// each add their own string-copying glue, where this one import path and `as_string` serve all.
+pub(crate) fn call(target: &JsValue, method: &str, arg: &JsValue) -> Option<JsValue> {
+    get(target, method)?.dyn_into::<Function>().ok()?.call1(target, arg).ok()
 }
 
 /// `value` as an array, when it is one.

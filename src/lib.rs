@@ -76,6 +76,13 @@
 //! `retryAfter` (seconds).
 
 #![deny(missing_docs, missing_debug_implementations)]
+// Without the `std` feature (the package scripts/build-sdk.sh makes) the SDK uses only `core` and
+// `alloc`: see `panic` below.
+#![cfg_attr(not(test), no_std)]
+
+extern crate alloc;
+#[cfg(feature = "std")]
+extern crate std;
 
 mod app;
 mod credentials;
@@ -90,6 +97,87 @@ mod storage;
 mod tabs;
 mod transport;
 mod user;
+
+/// A `static` for the page's single thread, with the part of `LocalKey`'s API the SDK uses.
+///
+/// wasm32 without the `atomics` target feature has no threads, so the value needs no guard; a
+/// native build (tests, clippy) has threads and uses `thread_local!` instead.
+#[cfg(target_arch = "wasm32")]
+pub(crate) struct PageLocal<T>(T);
+
+#[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
+compile_error!("PageLocal assumes a single thread: wasm32 without the `atomics` target feature");
+
+// SAFETY: see above: on wasm32 (without `atomics`, which this crate does not enable) only one
+// thread exists to touch the value.
+#[cfg(target_arch = "wasm32")]
+unsafe impl<T> Sync for PageLocal<T> {}
+
+#[cfg(target_arch = "wasm32")]
+impl<T> PageLocal<T> {
+    pub(crate) const fn new(value: T) -> Self {
+        PageLocal(value)
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+impl<T> PageLocal<core::cell::RefCell<T>> {
+    pub(crate) fn with_borrow<R>(&self, f: impl FnOnce(&T) -> R) -> R {
+        f(&self.0.borrow())
+    }
+
+    pub(crate) fn with_borrow_mut<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        f(&mut self.0.borrow_mut())
+    }
+
+    pub(crate) fn take(&self) -> T
+    where
+        T: Default,
+    {
+        self.0.take()
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+impl<T: Copy> PageLocal<core::cell::Cell<T>> {
+    pub(crate) fn get(&self) -> T {
+        self.0.get()
+    }
+
+    pub(crate) fn set(&self, value: T) {
+        self.0.set(value)
+    }
+
+    pub(crate) fn replace(&self, value: T) -> T {
+        self.0.replace(value)
+    }
+}
+
+/// `thread_local!` with a `const` initialiser, or a [`PageLocal`] on wasm32.
+macro_rules! page_local {
+    ($($(#[$attr:meta])* static $name:ident: $ty:ty = const { $init:expr };)*) => {
+        $(
+            #[cfg(target_arch = "wasm32")]
+            $(#[$attr])*
+            static $name: crate::PageLocal<$ty> = crate::PageLocal::new($init);
+        )*
+        #[cfg(not(target_arch = "wasm32"))]
+        std::thread_local! {
+            $($(#[$attr])* static $name: $ty = const { $init };)*
+        }
+    };
+}
+pub(crate) use page_local;
+
+/// Without std, a panic (a bug: the SDK's code avoids every panicking path it can) traps, as
+/// `panic = "abort"` does with std, but without std's panic machinery and hook, which formats
+/// the message (1.4 KB of the gzip total; docs/PERFORMANCE.md). Some `core::fmt` stays: core's
+/// panics still take the addresses of the functions that would format their arguments.
+#[cfg(all(target_arch = "wasm32", not(feature = "std"), not(test)))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}
 
 pub use js::{App, Credentials, EmailPasswordAuth, User};
 

@@ -37,7 +37,7 @@
 //! - a holder in the same page (another `App`, or this one a moment ago) wrote synchronously:
 //!   waiting behind it needs no settling.
 
-use std::cell::Cell;
+use core::cell::Cell;
 
 use js_sys::{Date, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
@@ -55,7 +55,7 @@ const WAIT_MS: i32 = 12_000;
 /// (and so does not know to wait, see `waited`) still reads them.
 const LINGER_MS: i32 = 100;
 
-thread_local! {
+crate::page_local! {
     /// Until when (ms) this page holds or lingers on a lock (`f64::INFINITY` while held): a
     /// holder in this page wrote to its storage synchronously, so a caller waiting behind it
     /// has nothing to settle. One time for all the page's locks: a caller waiting for one lock

@@ -16,8 +16,8 @@
 //! (locks.rs), where storage is read first: a token another tab got meanwhile is taken without a
 //! request. A refresh storm in five tabs is one request.
 
-use std::cell::RefCell;
-use std::rc::Rc;
+use alloc::rc::Rc;
+use core::cell::RefCell;
 
 use js_sys::{Date, Function, Promise};
 use wasm_bindgen::JsValue;
@@ -128,7 +128,7 @@ pub(crate) async fn refresh_access_token(app: &AppState, user: &Rc<UserState>) -
     if let Some(flight) = in_flight {
         return flight.wait().await;
     }
-    let flight = std::rc::Rc::new(Flight::new());
+    let flight = Rc::new(Flight::new());
     *user.refreshing.borrow_mut() = Some(flight.clone());
     let result = refresh_now(app, user).await;
     *user.refreshing.borrow_mut() = None;

@@ -15,14 +15,17 @@
 //! quota), values live in a page-wide memory map instead and [`Storage::fell_back`] says so:
 //! the SDK keeps working, the identity just does not survive the page.
 
-use std::cell::{Cell, RefCell};
+use alloc::borrow::ToOwned;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::{Cell, RefCell};
 
 use js_sys::Array;
 use wasm_bindgen::JsValue;
 
 use crate::json;
 
-thread_local! {
+crate::page_local! {
     /// The memory store, shared by every `App` of the page like `localStorage` would be.
     static MEMORY: RefCell<Vec<(String, String)>> = const { RefCell::new(Vec::new()) };
 }
@@ -217,7 +220,7 @@ impl Storage {
     fn get(&self, key: &str) -> Option<String> {
         match &*self.web.borrow() {
             // A storage whose reads throw reads as empty.
-            Some(web) => web.get_item(key).ok()?,
+            Some(web) => json::call(web, "getItem", &JsValue::from_str(key))?.as_string(),
             None => MEMORY.with_borrow(|m| m.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())),
         }
     }
@@ -302,7 +305,7 @@ fn web_storage(area: Area) -> Option<web_sys::Storage> {
     // page or an extension may have broken reads too.
     let probe = "guestpass:probe";
     storage.set_item(probe, probe).ok()?;
-    let read = storage.get_item(probe).ok()??;
+    let read = json::call(&storage, "getItem", &JsValue::from_str(probe))?.as_string()?;
     storage.remove_item(probe).ok()?;
     (read == probe).then_some(storage)
 }

@@ -15,8 +15,9 @@
 //! `localStorage` is shared between tabs: `sessionStorage` belongs to one tab, memory to one
 //! page; apps on those sync with their siblings only.
 
-use std::cell::{Cell, RefCell};
-use std::rc::{Rc, Weak};
+use alloc::rc::{Rc, Weak};
+use alloc::vec::Vec;
+use core::cell::{Cell, RefCell};
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
@@ -25,7 +26,7 @@ use wasm_bindgen_futures::JsFuture;
 use crate::app::AppState;
 use crate::json;
 
-thread_local! {
+crate::page_local! {
     /// Every app made in this page (dropped ones are pruned as apps are added).
     static APPS: RefCell<Vec<Weak<AppState>>> = const { RefCell::new(Vec::new()) };
     static LISTENING: Cell<bool> = const { Cell::new(false) };
@@ -66,7 +67,7 @@ pub(crate) fn join(app: &Rc<AppState>) {
 /// `app` changed its storage: the page's other apps on the same storage catch up.
 pub(crate) fn wrote(app: &AppState) {
     for other in apps() {
-        if !std::ptr::eq(&*other, app) && other.storage.shares(&app.storage) {
+        if !core::ptr::eq(&*other, app) && other.storage.shares(&app.storage) {
             other.sync();
         }
     }

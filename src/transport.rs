@@ -6,6 +6,7 @@
 //! two together. `fetch` is looked up on `window` at call time, so a page (or a test) that wraps
 //! `window.fetch` sees every request.
 
+use alloc::string::String;
 use js_sys::{Object, Promise};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;

@@ -3,9 +3,12 @@
 //! A [`UserState`] is shared (`Rc`) by the app's user list and every JS `User` handle for that
 //! user, so a refresh or a logout through one handle is seen through all of them.
 
-use std::cell::{Cell, RefCell};
-use std::fmt;
-use std::rc::Rc;
+use alloc::borrow::ToOwned;
+use alloc::rc::Rc;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::{Cell, RefCell};
+use core::fmt;
 
 use wasm_bindgen::JsValue;
 
@@ -296,7 +299,8 @@ fn jwt_claims(token: &str) -> Option<JsValue> {
             b => *b,
         })
         .collect();
-    json::parse(&web_sys::window()?.atob(std::str::from_utf8(&base64).ok()?).ok()?)
+    let base64 = JsValue::from_str(core::str::from_utf8(&base64).ok()?);
+    json::parse(&json::call(web_sys::window()?.as_ref(), "atob", &base64)?.as_string()?)
 }
 
 impl fmt::Debug for UserState {
