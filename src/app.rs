@@ -10,7 +10,6 @@ use alloc::borrow::ToOwned;
 use alloc::rc::{Rc, Weak};
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::cell::RefCell;
 
 use js_sys::Array;
 use wasm_bindgen::JsValue;
@@ -25,6 +24,7 @@ use crate::storage::{Area, Storage};
 use crate::tabs;
 use crate::transport::{request, Method};
 use crate::user::{Profile, State, UserState};
+use crate::RefCell;
 
 /// The client API prefix (`C` in wire.md).
 const CLIENT_API: &str = "/api/client/v2.0";

@@ -24,10 +24,11 @@
 //! thrown by a listener is ignored (the others still run).
 
 use alloc::vec::Vec;
-use core::cell::RefCell;
 
 use js_sys::Function;
 use wasm_bindgen::JsValue;
+
+use crate::RefCell;
 
 /// What changed.
 #[derive(Clone, Copy, Debug, PartialEq)]

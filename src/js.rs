@@ -122,7 +122,12 @@ export interface User {
    * `fetch` with the user's access token, for the app's own API: a URL without a scheme is
    * taken relative to the app's `baseUrl`. After a `401` with `error_code: "InvalidSession"`
    * the token is refreshed and the request sent once more (its body must be re-sendable, e.g.
-   * a string). Resolves with the `Response`, whatever its status.
+   * a string). Resolves with the `Response`, whatever its status, except when the token cannot
+   * be refreshed: a `401` to the refresh ends the session (the user is logged out, an anonymous
+   * one removed) and the promise rejects with `code: "InvalidSession"`, `status: 401`; any other
+   * refresh failure (offline, a 5xx) keeps the session and rejects with that error. It also
+   * rejects when no response comes (`code: "NetworkError"`), when the user is logged out
+   * (`"NotLoggedIn"`) and when `input` is not a string (`"InvalidArgument"`).
    */
   fetch(input: string, init?: RequestInit): Promise<Response>;
 }

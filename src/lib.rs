@@ -41,7 +41,9 @@
 //!
 //! // The app's own API, with the access token (refreshed and retried once if it has expired).
 //! // A URL without a scheme is taken relative to baseUrl; the Response comes back whatever its
-//! // status, and the request's body must be re-sendable (a string, not a stream).
+//! // status, and the request's body must be re-sendable (a string, not a stream). It rejects
+//! // only without a response or a session: if the refresh answers 401, with "InvalidSession"
+//! // after logging the user out.
 //! const response = await user.fetch("/api/blog/posts", { method: "GET" });
 //! ```
 //!
@@ -123,18 +125,18 @@ impl<T> PageLocal<T> {
 #[cfg(target_arch = "wasm32")]
 impl<T> PageLocal<core::cell::RefCell<T>> {
     pub(crate) fn with_borrow<R>(&self, f: impl FnOnce(&T) -> R) -> R {
-        f(&self.0.borrow())
+        f(&self.0.try_borrow().unwrap_or_else(|_| borrow_failed()))
     }
 
     pub(crate) fn with_borrow_mut<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
-        f(&mut self.0.borrow_mut())
+        f(&mut self.0.try_borrow_mut().unwrap_or_else(|_| borrow_failed()))
     }
 
     pub(crate) fn take(&self) -> T
     where
         T: Default,
     {
-        self.0.take()
+        self.with_borrow_mut(core::mem::take)
     }
 }
 
@@ -151,6 +153,35 @@ impl<T: Copy> PageLocal<core::cell::Cell<T>> {
     pub(crate) fn replace(&self, value: T) -> T {
         self.0.replace(value)
     }
+}
+
+/// `core::cell::RefCell` whose `borrow`/`borrow_mut` fail without core's panic message: that
+/// message formats a `BorrowError`, which alone keeps `Formatter::pad` in the package.
+#[derive(Debug, Default)]
+pub(crate) struct RefCell<T>(core::cell::RefCell<T>);
+
+impl<T> RefCell<T> {
+    pub(crate) const fn new(value: T) -> Self {
+        RefCell(core::cell::RefCell::new(value))
+    }
+
+    pub(crate) fn borrow(&self) -> core::cell::Ref<'_, T> {
+        self.0.try_borrow().unwrap_or_else(|_| borrow_failed())
+    }
+
+    pub(crate) fn borrow_mut(&self) -> core::cell::RefMut<'_, T> {
+        self.0.try_borrow_mut().unwrap_or_else(|_| borrow_failed())
+    }
+}
+
+/// A `RefCell` borrowed against its rules: a bug. It traps (panics with std).
+#[cold]
+#[inline(never)]
+fn borrow_failed() -> ! {
+    #[cfg(all(target_arch = "wasm32", not(feature = "std")))]
+    core::arch::wasm32::unreachable();
+    #[cfg(not(all(target_arch = "wasm32", not(feature = "std"))))]
+    panic!("RefCell already borrowed")
 }
 
 /// `thread_local!` with a `const` initialiser, or a [`PageLocal`] on wasm32.

@@ -17,7 +17,6 @@
 //! request. A refresh storm in five tabs is one request.
 
 use alloc::rc::Rc;
-use core::cell::RefCell;
 
 use js_sys::{Date, Function, Promise};
 use wasm_bindgen::JsValue;
@@ -32,6 +31,7 @@ use crate::json;
 use crate::locks;
 use crate::transport::{json_init, read, refused_session, request, send, Method};
 use crate::user::{Profile, State, UserState};
+use crate::RefCell;
 
 /// The first back-off after a refresh failed without a definitive answer, and the longest.
 const BACKOFF_MS: f64 = 1000.0;

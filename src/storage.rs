@@ -64,7 +64,7 @@ pub(crate) struct Storage {
     /// `guestpass:<appId>:`
     prefix: String,
     /// The Web Storage in use; `None` for memory.
-    web: RefCell<Option<web_sys::Storage>>,
+    web: crate::RefCell<Option<web_sys::Storage>>,
     /// The area in use (memory after a fallback).
     area: Cell<Area>,
     /// Whether the chosen storage failed and memory replaced it.
@@ -89,7 +89,7 @@ impl Storage {
         let area = if web.is_some() { chosen } else { Area::Memory };
         Storage {
             prefix: prefix(app_id),
-            web: RefCell::new(web),
+            web: crate::RefCell::new(web),
             area: Cell::new(area),
             fallback: Cell::new(area != chosen),
             dropped: Cell::new(false),

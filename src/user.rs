@@ -7,7 +7,7 @@ use alloc::borrow::ToOwned;
 use alloc::rc::Rc;
 use alloc::string::String;
 use alloc::vec::Vec;
-use core::cell::{Cell, RefCell};
+use core::cell::Cell;
 use core::fmt;
 
 use wasm_bindgen::JsValue;
@@ -17,6 +17,7 @@ use crate::events::{Kind, Listeners};
 use crate::json;
 use crate::session::{Backoff, Flight};
 use crate::storage::StoredUser;
+use crate::RefCell;
 
 /// Where a user stands, realm-web's three states.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
