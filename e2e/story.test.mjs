@@ -16,11 +16,10 @@ import assert from "node:assert/strict";
 import { mkdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./chromium.mjs";
 
 const BASE = (process.env.GUESTPASS_E2E_URL || "").replace(/\/+$/, "");
 const ADMIN_KEY = process.env.GUESTPASS_E2E_ADMIN_KEY || "";
-const CHROMIUM = process.env.GUESTPASS_E2E_CHROMIUM || "/usr/bin/chromium";
 const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "artifacts", "e2e");
 
 const DESKTOP = { width: 1280, height: 800 };
@@ -102,11 +101,7 @@ test("the reader's story, from first visit to the console and back", { timeout: 
   await rm(ARTIFACTS, { recursive: true, force: true });
   await mkdir(ARTIFACTS, { recursive: true });
 
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-  });
+  const browser = await launchChromium();
   t.after(() => browser.close());
 
   const reader = await browser.newContext({ viewport: DESKTOP });

@@ -27,13 +27,11 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimes
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createRequire } from "node:module";
+import { launchChromium } from "../../e2e/chromium.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, "../..");
 const SITE = join(HERE, "site");
-const require = createRequire(join(ROOT, "package.json"));
-const { chromium } = require("playwright-core");
 
 const RUNS = positiveInt(process.env.RUNS, 7);
 const WARMUP = nonNegativeInt(process.env.WARMUP, 1);
@@ -350,19 +348,7 @@ async function main() {
     const { dir: pkgDir, built } = await snapshotPkg(dataDir);
     const lastModified = ageSdkFiles([bundle.out, join(pkgDir, "guestpass.js"), join(pkgDir, "guestpass_bg.wasm")]);
     server = await startServer(bin, dataDir, pkgDir);
-    browser = await chromium.launch({
-      executablePath: "/usr/bin/chromium",
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    browser = await launchChromium();
     const pkgSizes = ["guestpass.js", "guestpass_bg.wasm"].map((f) => `${f} ${statSync(join(pkgDir, f)).size.toLocaleString("en-US")} B`);
     console.log("time to user: guestpass vs realm-web 2.0.1, one headless Chromium, same server");
     console.log(`  profile: ${PROFILE.cpuSlowdown}x CPU slowdown, ${PROFILE.latencyMs} ms latency, ${PROFILE.bitsPerSecond / 1e6} Mbit/s down/up (CDP)`);

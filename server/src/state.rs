@@ -84,13 +84,17 @@ impl AppState {
         self.enabled_providers().iter().any(|p| p.provider_type == provider_type)
     }
 
-    /// Providers switched on and usable (`custom-token` needs a configured key).
+    /// Providers switched on and usable.
     pub fn enabled_providers(&self) -> Vec<ProviderRecord> {
-        let configured = |p: &ProviderRecord| p.provider_type != "custom-token" || self.external_jwt.is_some();
         self.providers
             .read()
-            .map(|list| list.iter().filter(|p| p.enabled && configured(p)).cloned().collect())
+            .map(|list| list.iter().filter(|p| p.enabled && self.provider_configured(p)).cloned().collect())
             .unwrap_or_default()
+    }
+
+    /// Whether a provider has what it needs to work: `custom-token` needs a configured key.
+    pub fn provider_configured(&self, provider: &ProviderRecord) -> bool {
+        provider.provider_type != "custom-token" || self.external_jwt.is_some()
     }
 
     /// Activity is written at most this often per user (seconds): often enough for the

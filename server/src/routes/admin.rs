@@ -56,10 +56,9 @@ fn label(provider_type: &str) -> &'static str {
 }
 
 fn provider_json(state: &AppState, p: &ProviderRecord) -> Value {
-    let usable = p.provider_type != "custom-token" || state.external_jwt.is_some();
     json!({
         "name": p.name, "type": p.provider_type, "enabled": p.enabled, "label": label(&p.provider_type),
-        "configured": usable,
+        "configured": state.provider_configured(p),
     })
 }
 
