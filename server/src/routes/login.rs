@@ -20,7 +20,9 @@ use crate::{
     ids,
     passwords::Password,
     state::AppState,
-    store::{IdentityRecord, LinkOutcome, NewAnonymousUser, NewIdentity, NewSession, UserRecord},
+    store::{
+        IdentityRecord, LinkOutcome, LoginOutcome, NewAnonymousUser, NewIdentity, NewSession, UserRecord, VerifiedHash,
+    },
     tokens::{AccessGrant, RefreshToken, Subject},
 };
 
@@ -145,7 +147,8 @@ async fn userpass_identity(state: &AppState, body: &LoginBody) -> Result<NewIden
     let lookup = email.clone();
     let account = state.store(move |store| store.userpass_account(&lookup)).await?;
     let confirmed = account.as_ref().is_some_and(|a| a.confirmed);
-    if !state.passwords.verify(password, account.map(|a| a.password_hash)).await? {
+    let checked = account.map(|a| a.password_hash);
+    if !state.passwords.verify(password, checked.clone()).await? {
         return Err(invalid_password());
     }
     if !confirmed {
@@ -159,6 +162,8 @@ async fn userpass_identity(state: &AppState, body: &LoginBody) -> Result<NewIden
         provider_type: LOCAL_USERPASS.into(),
         uid: email.clone(),
         data: json!({ "email": email }).to_string(),
+        // The write re-checks it: a reset or deletion after this check makes the login fail.
+        verified_hash: checked.map(VerifiedHash),
     })
 }
 
@@ -171,6 +176,7 @@ fn external_identity(state: &AppState, body: &LoginBody) -> Result<NewIdentity, 
         provider_type: CUSTOM_TOKEN.into(),
         uid: external.sub,
         data: Value::Object(external.data).to_string(),
+        verified_hash: None,
     })
 }
 
@@ -180,10 +186,15 @@ async fn identity_login(state: &AppState, body: &LoginBody, identity: NewIdentit
     let refresh_token = RefreshToken::generate();
     let session =
         NewSession { id: ids::object_id(now), refresh_hash: refresh_token.hash(), device_id: body.device_id(now) };
-    let login = state
-        .store(move |store| store.login_identity(&identity, &session, now))
-        .await?
-        .ok_or_else(|| ApiError::new(StatusCode::FORBIDDEN, "UserDisabled", "this user is disabled"))?;
+    let login = match state.store(move |store| store.login_identity(&identity, &session, now)).await? {
+        LoginOutcome::LoggedIn(login) => login,
+        LoginOutcome::UserDisabled => {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "UserDisabled", "this user is disabled"))
+        }
+        // The password was right until a reset (or the account's deletion) came between its
+        // check and this write: it is wrong now, and is answered as such.
+        LoginOutcome::CredentialChanged => return Err(invalid_password()),
+    };
     let s = &login.session;
     let access_token = state.tokens.issue(
         Subject {
@@ -221,6 +232,7 @@ async fn link_identity(state: &AppState, grant: AccessGrant, identity: NewIdenti
                 "this identity is already linked to another user",
             ))
         }
+        LinkOutcome::CredentialChanged => return Err(invalid_password()),
         LinkOutcome::SessionEnded => return Err(ApiError::invalid_session("invalid session: session ended")),
     };
     let access_token = state.tokens.issue(

@@ -40,9 +40,33 @@ pub struct NewIdentity {
     pub uid: String,
     /// JSON object of provider metadata (e.g. `{"email": ...}`), also merged into the user's data.
     pub data: String,
+    /// For `local-userpass` (where `uid` is the email): the account's password hash that the
+    /// password was verified against. The write that logs in or links re-reads the account and
+    /// refuses if this is no longer its hash (a reset came between) or the account is gone (its
+    /// user was deleted), so a credential checked outside the write cannot outlive its change.
+    pub verified_hash: Option<VerifiedHash>,
+}
+
+/// A password hash a login was checked against. Never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct VerifiedHash(pub String);
+
+impl std::fmt::Debug for VerifiedHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("VerifiedHash(<redacted>)")
+    }
 }
 
 /// What a login with a non-anonymous identity did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginOutcome {
+    LoggedIn(IdentityLogin),
+    UserDisabled,
+    /// The verified credential is no longer current (reset, or the account deleted); nothing
+    /// was written.
+    CredentialChanged,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdentityLogin {
     pub user: UserRecord,
@@ -57,6 +81,8 @@ pub enum LinkOutcome {
     Linked(UserRecord),
     /// The identity belongs to another user; nothing was changed.
     OwnedByAnotherUser,
+    /// The verified credential is no longer current; nothing was changed.
+    CredentialChanged,
     /// The linking session was revoked or its user deleted.
     SessionEnded,
 }
@@ -246,13 +272,8 @@ pub trait Store: BlogStore {
     fn providers(&self) -> StoreResult<Vec<ProviderRecord>>;
 
     /// Logs in with an identity: the user it belongs to, or a new user created with it, and a
-    /// new session for that user. `None` if the user is disabled.
-    fn login_identity(
-        &self,
-        identity: &NewIdentity,
-        session: &NewSession,
-        now: u64,
-    ) -> StoreResult<Option<IdentityLogin>>;
+    /// new session for that user, if the identity's verified credential is still current.
+    fn login_identity(&self, identity: &NewIdentity, session: &NewSession, now: u64) -> StoreResult<LoginOutcome>;
 
     /// Attaches an identity to the user of a live session, atomically: either the identity is
     /// the user's afterwards and the user is no longer anonymous, or nothing changed.

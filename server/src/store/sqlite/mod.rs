@@ -337,6 +337,20 @@ fn insert_session(tx: &Connection, user_id: &str, session: &NewSession, now: i64
     Ok(())
 }
 
+/// Whether the credential a login or link was verified against is still the account's: the
+/// account exists, is confirmed, and still has the hash the password matched. Identities with
+/// nothing stored to re-check (external JWTs) are always current.
+fn credential_is_current(tx: &Connection, identity: &NewIdentity) -> StoreResult<bool> {
+    let Some(VerifiedHash(verified)) = &identity.verified_hash else {
+        return Ok(true);
+    };
+    let current: Option<(String, bool)> = tx
+        .prepare_cached("SELECT password_hash, confirmed FROM userpass_accounts WHERE email = ?1")?
+        .query_row([&identity.uid], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    Ok(current.is_some_and(|(hash, confirmed)| confirmed && hash == *verified))
+}
+
 fn insert_token(tx: &Connection, email: &str, token: &NewUserpassToken) -> StoreResult<()> {
     tx.prepare_cached(
         "INSERT INTO userpass_tokens (id, email, purpose, token_hash, expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -449,16 +463,16 @@ impl Store for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn login_identity(
-        &self,
-        identity: &NewIdentity,
-        session: &NewSession,
-        now: u64,
-    ) -> StoreResult<Option<IdentityLogin>> {
+    fn login_identity(&self, identity: &NewIdentity, session: &NewSession, now: u64) -> StoreResult<LoginOutcome> {
         let identity = identity.clone();
         let session = session.clone();
         self.write(move |tx| {
             let now_i = now as i64;
+            // Checked here, in the write, not only when the password was verified: a reset or
+            // a deletion in between would otherwise leave a session (or a new user) behind.
+            if !credential_is_current(tx, &identity)? {
+                return Ok(LoginOutcome::CredentialChanged);
+            }
             let (user_id, created_user) = match owner_of(tx, &identity)? {
                 Some(user_id) => (user_id, false),
                 None => {
@@ -477,7 +491,7 @@ impl Store for SqliteStore {
             let disabled: bool =
                 tx.prepare_cached("SELECT disabled FROM users WHERE id = ?1")?.query_row([&user_id], |r| r.get(0))?;
             if disabled {
-                return Ok(None);
+                return Ok(LoginOutcome::UserDisabled);
             }
             insert_session(tx, &user_id, &session, now_i)?;
             tx.prepare_cached("UPDATE users SET last_active_at = ?2 WHERE id = ?1")?.execute(params![user_id, now_i])?;
@@ -488,7 +502,7 @@ impl Store for SqliteStore {
                 device_id: session.device_id.clone(),
                 is_anonymous: user.is_anonymous,
             };
-            Ok(Some(IdentityLogin { user, session, created_user }))
+            Ok(LoginOutcome::LoggedIn(IdentityLogin { user, session, created_user }))
         })
     }
 
@@ -507,6 +521,9 @@ impl Store for SqliteStore {
         self.write(move |tx| {
             if !session_is_live(tx, &user_id, &session_id)? {
                 return Ok(LinkOutcome::SessionEnded);
+            }
+            if !credential_is_current(tx, &identity)? {
+                return Ok(LinkOutcome::CredentialChanged);
             }
             match owner_of(tx, &identity)? {
                 Some(owner) if owner == user_id => {}
