@@ -298,9 +298,6 @@ pub trait Store: BlogStore {
     /// Stores a new confirmation or reset token for an account.
     fn add_userpass_token(&self, email: &str, token: &NewUserpassToken) -> StoreResult<()>;
 
-    /// Uses up a token: the account's email if the token was valid, unexpired and for `purpose`.
-    /// A confirm token confirms the account; a reset token sets `new_password_hash` and revokes
-    /// every session of the user the account is linked to.
     /// Records activity, at most once per `granularity` seconds per user (activity extends an
     /// anonymous user's life; writing on every request would cost a write per read).
     fn record_activity(&self, user_id: &str, now: u64, granularity: u64) -> StoreResult<()>;
@@ -321,6 +318,10 @@ pub trait Store: BlogStore {
     /// Switches a provider on or off; `None` if there is no such provider.
     fn set_provider_enabled(&self, name: &str, enabled: bool) -> StoreResult<Option<ProviderRecord>>;
 
+    /// Uses up a token: the account's email if the token was valid, unexpired and for `purpose`.
+    /// A confirm token confirms the account; a reset token sets `new_password_hash`, revokes
+    /// every session of the user the account is linked to and ends the account's other reset
+    /// tokens.
     fn use_userpass_token(
         &self,
         token_id: &str,

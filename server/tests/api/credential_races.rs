@@ -1,5 +1,5 @@
 //! A session is made only with a credential that is still current when it is written: logins
-//! racing a password reset or the account's deletion.
+//! racing a password reset or the account's deletion, reset tokens after a reset.
 
 use guestpass_server::{
     ids,
@@ -103,4 +103,26 @@ async fn a_login_racing_the_users_deletion_never_brings_the_account_back() {
     }
     assert!(resurrected.is_empty(), "the deleted account came back in rounds {resurrected:?} of {ROUNDS}");
     assert_eq!((app.count("users"), app.count("identities"), app.count("sessions")), (0, 0, 0));
+}
+
+#[tokio::test]
+async fn a_successful_reset_ends_every_other_reset_token_of_the_account() {
+    let app = spawn_app().await;
+    let email = "twice@example.com";
+    app.register(email, "password-0").await;
+    app.register("bystander@example.com", "password-0").await;
+    let first = reset_token(&app, email).await;
+    let second = reset_token(&app, email).await;
+    let bystander = reset_token(&app, "bystander@example.com").await;
+    let url = app.userpass_url("reset");
+    let used = app.post_json(&url, &reset_body(&second.0, &second.1, "password-2")).await;
+    assert_eq!(used.status(), StatusCode::NO_CONTENT);
+    let stale = app.post_json(&url, &reset_body(&first.0, &first.1, "password-1")).await;
+    assert_error(stale, 400, "UserpassTokenInvalid").await;
+    assert_error(app.email_login(email, "password-1", None).await, 401, "InvalidPassword").await;
+    assert_eq!(app.email_login(email, "password-2", None).await.status(), StatusCode::OK);
+    // Another account's reset token is not touched.
+    let other = app.post_json(&url, &reset_body(&bystander.0, &bystander.1, "password-3")).await;
+    assert_eq!(other.status(), StatusCode::NO_CONTENT);
+    assert_eq!(app.count("userpass_tokens"), 0);
 }

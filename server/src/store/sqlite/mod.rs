@@ -623,6 +623,9 @@ impl Store for SqliteStore {
                     };
                     tx.prepare_cached("UPDATE userpass_accounts SET password_hash = ?2 WHERE email = ?1")?
                         .execute(params![email, new_hash])?;
+                    // The other reset links mailed for this account die with the old password.
+                    tx.prepare_cached("DELETE FROM userpass_tokens WHERE email = ?1 AND purpose = 'reset'")?
+                        .execute([&email])?;
                     // A reset ends every session of the account's user (SECURITY.md RV): whoever
                     // knew the old password loses access at once.
                     tx.prepare_cached(
