@@ -232,6 +232,14 @@ async fn link_identity(state: &AppState, grant: AccessGrant, identity: NewIdenti
                 "this identity is already linked to another user",
             ))
         }
+        // Not 401: nothing a refresh or a retry could fix (realm-web would retry a 401 forever).
+        LinkOutcome::ProviderAlreadyLinked => {
+            return Err(ApiError::new(
+                StatusCode::CONFLICT,
+                "IdentityAlreadyExists",
+                "this user already has an identity of this provider; a user can link one per provider",
+            ))
+        }
         LinkOutcome::CredentialChanged => return Err(invalid_password()),
         LinkOutcome::SessionEnded => return Err(ApiError::invalid_session("invalid session: session ended")),
     };

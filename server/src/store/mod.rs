@@ -33,7 +33,8 @@ pub struct NewSession {
     pub device_id: String,
 }
 
-/// An identity to find or attach: `(provider_type, uid)` is unique across all users.
+/// An identity to find or attach: `(provider_type, uid)` is unique across all users, and a
+/// user has at most one identity per provider.
 #[derive(Debug, Clone)]
 pub struct NewIdentity {
     pub provider_type: String,
@@ -81,6 +82,8 @@ pub enum LinkOutcome {
     Linked(UserRecord),
     /// The identity belongs to another user; nothing was changed.
     OwnedByAnotherUser,
+    /// The user already has another identity of this provider; nothing was changed.
+    ProviderAlreadyLinked,
     /// The verified credential is no longer current; nothing was changed.
     CredentialChanged,
     /// The linking session was revoked or its user deleted.
@@ -276,7 +279,8 @@ pub trait Store: BlogStore {
     fn login_identity(&self, identity: &NewIdentity, session: &NewSession, now: u64) -> StoreResult<LoginOutcome>;
 
     /// Attaches an identity to the user of a live session, atomically: either the identity is
-    /// the user's afterwards and the user is no longer anonymous, or nothing changed.
+    /// the user's afterwards and the user is no longer anonymous, or nothing changed. A user
+    /// has at most one identity per provider.
     fn link_identity(
         &self,
         user_id: &str,

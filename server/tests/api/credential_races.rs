@@ -1,6 +1,8 @@
 //! A session is made only with a credential that is still current when it is written: logins
-//! racing a password reset or the account's deletion, reset tokens after a reset.
+//! racing a password reset or the account's deletion, reset tokens after a reset, and one
+//! identity per provider per user.
 
+use futures::future::join_all;
 use guestpass_server::{
     ids,
     store::{NewUserpassToken, TokenPurpose},
@@ -125,4 +127,40 @@ async fn a_successful_reset_ends_every_other_reset_token_of_the_account() {
     let other = app.post_json(&url, &reset_body(&bystander.0, &bystander.1, "password-3")).await;
     assert_eq!(other.status(), StatusCode::NO_CONTENT);
     assert_eq!(app.count("userpass_tokens"), 0);
+}
+
+#[tokio::test]
+async fn a_user_links_at_most_one_email_even_when_twenty_links_race() {
+    let app = spawn_app().await;
+    let anon = app.anonymous_login().await;
+    let emails: Vec<String> = (0..20).map(|n| format!("second-{n}@example.com")).collect();
+    for email in &emails {
+        assert_eq!(app.register(email, "password1").await.status(), StatusCode::CREATED);
+    }
+    let links = emails.iter().map(|email| app.email_login(email, "password1", Some(&anon.access_token)));
+    let answers = join_all(links).await;
+    let mut linked = Vec::new();
+    for (email, answer) in emails.iter().zip(answers) {
+        if answer.status() == StatusCode::OK {
+            linked.push(email.clone());
+        } else {
+            let body = assert_error(answer, 409, "IdentityAlreadyExists").await;
+            assert_ne!(body["error"], "unauthorized", "realm-web would retry that forever");
+        }
+    }
+    assert_eq!(linked.len(), 1, "exactly one link wins: {linked:?}");
+    let profile: Value = app.profile(&anon.access_token).await.json().await.unwrap();
+    let types: Vec<&str> =
+        profile["identities"].as_array().unwrap().iter().map(|i| i["provider_type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["anon-user", "local-userpass"]);
+    assert_eq!(profile["data"]["email"], linked[0].as_str(), "the profile data is the winner's, not a mix");
+    assert_eq!((app.count("users"), app.count("identities")), (1, 2), "no half-written link");
+    // Linking the one it has again is still fine; another email, even alone, is refused.
+    assert_eq!(app.email_login(&linked[0], "password1", Some(&anon.access_token)).await.status(), StatusCode::OK);
+    let loser = emails.iter().find(|e| **e != linked[0]).unwrap();
+    assert_error(app.email_login(loser, "password1", Some(&anon.access_token)).await, 409, "IdentityAlreadyExists")
+        .await;
+    // A losing account is untouched: it logs in, as a user of its own.
+    let own: Value = app.email_login(loser, "password1", None).await.json().await.unwrap();
+    assert_ne!(own["user_id"], anon.user_id.as_str());
 }

@@ -529,6 +529,16 @@ impl Store for SqliteStore {
                 Some(owner) if owner == user_id => {}
                 Some(_) => return Ok(LinkOutcome::OwnedByAnotherUser),
                 None => {
+                    // One identity per provider per user; checked in the same write as the
+                    // insert, so of links racing to one user exactly one gets here first.
+                    let has_one: bool = tx
+                        .prepare_cached(
+                            "SELECT EXISTS (SELECT 1 FROM identities WHERE user_id = ?1 AND provider_type = ?2)",
+                        )?
+                        .query_row([&user_id, &identity.provider_type], |r| r.get(0))?;
+                    if has_one {
+                        return Ok(LinkOutcome::ProviderAlreadyLinked);
+                    }
                     let user_data: String =
                         tx.prepare_cached("SELECT data FROM users WHERE id = ?1")?.query_row([&user_id], |r| r.get(0))?;
                     tx.prepare_cached(
