@@ -1,5 +1,6 @@
 //! The background sweep: deletes anonymous users inactive for longer than
-//! `--anonymous-inactivity` (their sessions and identity go with them; what they wrote stays).
+//! `--anonymous-inactivity` (their sessions and identity go with them; what they wrote stays),
+//! and signed-in users' sessions past `--refresh-token-ttl` or `--refresh-token-idle`.
 //! It works in small batches with pauses between them, so logins keep their throughput while a
 //! large backlog is cleared (PERFORMANCE.md: one big delete made logins fall from 7k/s to 100/s).
 
@@ -23,6 +24,11 @@ pub async fn run(state: AppState) {
             Ok(deleted) => tracing::info!(deleted, "deleted inactive anonymous users"),
             Err(e) => tracing::warn!(error = %e, "inactive-user sweep failed; retrying at the next interval"),
         }
+        match sweep_sessions(&state).await {
+            Ok(0) => {}
+            Ok(deleted) => tracing::info!(deleted, "deleted expired sessions"),
+            Err(e) => tracing::warn!(error = %e, "expired-session sweep failed; retrying at the next interval"),
+        }
         state.signup_limiter.forget_idle();
     }
 }
@@ -33,6 +39,21 @@ pub async fn sweep(state: &AppState) -> Result<usize, crate::error::ApiError> {
     let mut total = 0;
     loop {
         let deleted = state.store(move |store| store.delete_inactive_anonymous(cutoff, BATCH)).await?;
+        total += deleted;
+        if deleted < BATCH {
+            return Ok(total);
+        }
+        tokio::time::sleep(PAUSE).await;
+    }
+}
+
+/// Deletes every session of a signed-in user past its absolute or idle lifetime (refreshing
+/// already refuses them; this removes the rows); returns how many.
+pub async fn sweep_sessions(state: &AppState) -> Result<usize, crate::error::ApiError> {
+    let (now, lifetimes) = (ids::now_secs(), state.session_lifetimes());
+    let mut total = 0;
+    loop {
+        let deleted = state.store(move |store| store.delete_expired_sessions(now, lifetimes, BATCH)).await?;
         total += deleted;
         if deleted < BATCH {
             return Ok(total);

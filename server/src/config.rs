@@ -30,6 +30,18 @@ pub struct Config {
     #[arg(long, env = "GUESTPASS_ACCESS_TOKEN_TTL", default_value = "30m", value_parser = parse_duration)]
     pub access_token_ttl: Duration,
 
+    // Session lifetimes (issue 16: 3)
+    /// Absolute lifetime of a signed-in (not anonymous) user's session and its refresh token,
+    /// counted from the login (or the link that ended the user's anonymity); refreshing does not
+    /// extend it. App Services' default is 60 days.
+    #[arg(long, env = "GUESTPASS_REFRESH_TOKEN_TTL", default_value = "60d", value_parser = parse_duration)]
+    pub refresh_token_ttl: Duration,
+
+    /// A signed-in user's session not refreshed for this long ends (idle lifetime). Clients
+    /// refresh whenever their access token expires, so only an unused session reaches it.
+    #[arg(long, env = "GUESTPASS_REFRESH_TOKEN_IDLE", default_value = "30d", value_parser = parse_duration)]
+    pub refresh_token_idle: Duration,
+
     /// Directory served as static files at `/` (the demo blog reader).
     #[arg(long, env = "GUESTPASS_WWW")]
     pub www: Option<PathBuf>,
@@ -146,6 +158,8 @@ impl fmt::Debug for Config {
             .field("data", &self.data)
             .field("app_id", &self.app_id)
             .field("access_token_ttl", &self.access_token_ttl)
+            .field("refresh_token_ttl", &self.refresh_token_ttl)
+            .field("refresh_token_idle", &self.refresh_token_idle)
             .field("www", &self.www)
             .field("pkg", &self.pkg)
             .field("public_url", &self.public_url)

@@ -10,7 +10,7 @@ use crate::{
     limits::SignupLimiter,
     outbox::Outbox,
     passwords::Passwords,
-    store::{ProviderRecord, Store, StoreResult},
+    store::{ProviderRecord, SessionLifetimes, Store, StoreResult},
     tokens::AccessTokens,
 };
 
@@ -98,9 +98,19 @@ impl AppState {
     }
 
     /// Activity is written at most this often per user (seconds): often enough for the
-    /// inactivity limit, rarely enough that reads stay reads.
+    /// inactivity limit and the sessions' idle lifetime (within 1% of the shorter), rarely
+    /// enough that reads stay reads.
     pub fn activity_granularity(&self) -> u64 {
-        (self.config.anonymous_inactivity.as_secs() / 100).clamp(1, 60)
+        let shortest = self.config.anonymous_inactivity.min(self.config.refresh_token_idle);
+        (shortest.as_secs() / 100).clamp(1, 60)
+    }
+
+    /// How long signed-in users' sessions live.
+    pub fn session_lifetimes(&self) -> SessionLifetimes {
+        SessionLifetimes {
+            absolute: self.config.refresh_token_ttl.as_secs(),
+            idle: self.config.refresh_token_idle.as_secs(),
+        }
     }
 
     /// When an anonymous user last active at `last_active_at` will be deleted.

@@ -67,6 +67,10 @@ pub struct AccessClaims {
     /// For an anonymous user: when it will be deleted if it stays inactive (epoch seconds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub anonymous_expires_at: Option<u64>,
+    /// For a user that is not anonymous: when the session ends unless refreshed before
+    /// (epoch seconds). `exp` is never later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_expires_at: Option<u64>,
 }
 
 const ACCESS_TYP: &str = "access";
@@ -77,6 +81,8 @@ pub struct AccessGrant {
     pub user_id: String,
     pub session_id: String,
     pub device_id: String,
+    /// The session's end as the token was minted (`None` for anonymous users' tokens).
+    pub session_expires_at: Option<u64>,
 }
 
 /// Issues and verifies access tokens for one app.
@@ -96,6 +102,8 @@ pub struct Subject<'a> {
     pub session_id: &'a str,
     pub device_id: &'a str,
     pub is_anonymous: bool,
+    /// When the session ends (`SessionRecord::ends_at`); the token expires by then.
+    pub session_ends_at: Option<u64>,
 }
 
 impl AccessTokens {
@@ -112,7 +120,9 @@ impl AccessTokens {
         let claims = AccessClaims {
             sub: subject.user_id.to_owned(),
             iat: now,
-            exp: now + self.ttl.as_secs().max(1),
+            // A token never outlives its session, so an ended session needs no sweep to lock out
+            // the tokens minted from it.
+            exp: (now + self.ttl.as_secs().max(1)).min(subject.session_ends_at.unwrap_or(u64::MAX)).max(now + 1),
             aud: self.app_id.clone(),
             typ: ACCESS_TYP.to_owned(),
             baas_device_id: subject.device_id.to_owned(),
@@ -121,6 +131,7 @@ impl AccessTokens {
             is_anonymous: subject.is_anonymous,
             // Minting a token is activity, so the clock restarts now.
             anonymous_expires_at: subject.is_anonymous.then(|| now + self.anonymous_inactivity.as_secs()),
+            session_expires_at: subject.session_ends_at.filter(|_| !subject.is_anonymous),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.key.encoding).map_err(ApiError::internal)
     }
@@ -140,7 +151,12 @@ impl AccessTokens {
         if claims.typ != ACCESS_TYP {
             return Err(ApiError::invalid_session("invalid session: not an access token"));
         }
-        Ok(AccessGrant { user_id: claims.sub, session_id: claims.baas_id, device_id: claims.baas_device_id })
+        Ok(AccessGrant {
+            user_id: claims.sub,
+            session_id: claims.baas_id,
+            device_id: claims.baas_device_id,
+            session_expires_at: claims.session_expires_at,
+        })
     }
 }
 
@@ -189,7 +205,7 @@ mod tests {
     }
 
     fn subject() -> Subject<'static> {
-        Subject { user_id: "u1", session_id: "s1", device_id: "d1", is_anonymous: true }
+        Subject { user_id: "u1", session_id: "s1", device_id: "d1", is_anonymous: true, session_ends_at: None }
     }
 
     #[test]
@@ -207,6 +223,27 @@ mod tests {
         let token = t.issue(subject(), ids::now_secs() - 120).unwrap();
         let err = t.verify(&token).unwrap_err();
         assert_eq!((err.status.as_u16(), err.code), (401, "InvalidSession"));
+    }
+
+    #[test]
+    fn a_token_never_outlives_its_session() {
+        let t = tokens(1800);
+        let now = ids::now_secs();
+        let member = Subject { is_anonymous: false, session_ends_at: Some(now + 60), ..subject() };
+        let claims = decode(&t.issue(member, now).unwrap());
+        assert_eq!((claims.exp, claims.session_expires_at), (now + 60, Some(now + 60)));
+        assert_eq!(t.verify(&t.issue(member, now).unwrap()).unwrap().session_expires_at, Some(now + 60));
+        let later = Subject { session_ends_at: Some(now + 7200), ..member };
+        assert_eq!(
+            decode(&t.issue(later, now).unwrap()).exp,
+            now + 1800,
+            "the access TTL when the session lasts longer"
+        );
+    }
+
+    fn decode(token: &str) -> AccessClaims {
+        let payload = token.split('.').nth(1).unwrap();
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
     }
 
     #[test]

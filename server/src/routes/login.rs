@@ -186,7 +186,8 @@ async fn identity_login(state: &AppState, body: &LoginBody, identity: NewIdentit
     let refresh_token = RefreshToken::generate();
     let session =
         NewSession { id: ids::object_id(now), refresh_hash: refresh_token.hash(), device_id: body.device_id(now) };
-    let login = match state.store(move |store| store.login_identity(&identity, &session, now)).await? {
+    let lifetimes = state.session_lifetimes();
+    let login = match state.store(move |store| store.login_identity(&identity, &session, now, lifetimes)).await? {
         LoginOutcome::LoggedIn(login) => login,
         LoginOutcome::UserDisabled => {
             return Err(ApiError::new(StatusCode::FORBIDDEN, "UserDisabled", "this user is disabled"))
@@ -202,6 +203,7 @@ async fn identity_login(state: &AppState, body: &LoginBody, identity: NewIdentit
             session_id: &s.session_id,
             device_id: &s.device_id,
             is_anonymous: s.is_anonymous,
+            session_ends_at: s.ends_at,
         },
         now,
     )?;
@@ -213,7 +215,7 @@ async fn identity_login(state: &AppState, body: &LoginBody, identity: NewIdentit
         "refresh_token": refresh_token.as_str(),
         "user_id": s.user_id,
         "device_id": s.device_id,
-        "profile": profile_json(state, &login.user)?,
+        "profile": profile_json(state, &login.user, s.ends_at)?,
     })))
 }
 
@@ -222,9 +224,11 @@ async fn identity_login(state: &AppState, body: &LoginBody, identity: NewIdentit
 async fn link_identity(state: &AppState, grant: AccessGrant, identity: NewIdentity) -> Result<Json<Value>, ApiError> {
     let now = ids::now_secs();
     let (user_id, session_id) = (grant.user_id.clone(), grant.session_id.clone());
-    let outcome = state.store(move |store| store.link_identity(&user_id, &session_id, &identity, now)).await?;
-    let user = match outcome {
-        LinkOutcome::Linked(user) => user,
+    let lifetimes = state.session_lifetimes();
+    let outcome =
+        state.store(move |store| store.link_identity(&user_id, &session_id, &identity, now, lifetimes)).await?;
+    let (user, session_ends_at) = match outcome {
+        LinkOutcome::Linked { user, session_ends_at } => (user, session_ends_at),
         LinkOutcome::OwnedByAnotherUser => {
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
@@ -249,6 +253,7 @@ async fn link_identity(state: &AppState, grant: AccessGrant, identity: NewIdenti
             session_id: &grant.session_id,
             device_id: &grant.device_id,
             is_anonymous: user.is_anonymous,
+            session_ends_at,
         },
         now,
     )?;
@@ -257,7 +262,7 @@ async fn link_identity(state: &AppState, grant: AccessGrant, identity: NewIdenti
         "access_token": access_token,
         "user_id": user.id,
         "device_id": grant.device_id,
-        "profile": profile_json(state, &user)?,
+        "profile": profile_json(state, &user, session_ends_at)?,
     })))
 }
 
@@ -280,6 +285,7 @@ async fn anonymous_login(state: &AppState, body: &LoginBody) -> Result<Json<Valu
             session_id: &new.session.id,
             device_id: &new.session.device_id,
             is_anonymous: true,
+            session_ends_at: None,
         },
         now,
     )?;
@@ -304,7 +310,7 @@ async fn anonymous_login(state: &AppState, body: &LoginBody) -> Result<Json<Valu
         "refresh_token": refresh_token.as_str(),
         "user_id": user.id,
         "device_id": device_id,
-        "profile": profile_json(state, &user)?,
+        "profile": profile_json(state, &user, None)?,
     })))
 }
 

@@ -32,9 +32,9 @@ const NO_REFRESH_TOKEN: &str = "invalid session: failed to find refresh token";
 async fn refresh(State(state): State<AppState>, BearerToken(token): BearerToken) -> Result<Json<Value>, ApiError> {
     let hash = RefreshToken::from_client(&token).hash();
     let now = ids::now_secs();
-    let granularity = state.activity_granularity();
+    let (granularity, lifetimes) = (state.activity_granularity(), state.session_lifetimes());
     let session = state
-        .store(move |store| store.use_refresh_token(&hash, now, granularity))
+        .store(move |store| store.use_refresh_token(&hash, now, granularity, lifetimes))
         .await?
         .ok_or_else(|| ApiError::invalid_session(NO_REFRESH_TOKEN))?;
     let access_token = state.tokens.issue(
@@ -43,6 +43,7 @@ async fn refresh(State(state): State<AppState>, BearerToken(token): BearerToken)
             session_id: &session.session_id,
             device_id: &session.device_id,
             is_anonymous: session.is_anonymous,
+            session_ends_at: session.ends_at,
         },
         now,
     )?;
@@ -66,7 +67,7 @@ async fn logout(State(state): State<AppState>, BearerToken(token): BearerToken) 
 /// `GET /auth/profile`. `CurrentUser` checks that the token's session is still live, so
 /// logout, deletion and revocation take effect at once rather than when the token expires.
 async fn profile(State(state): State<AppState>, current: CurrentUser) -> Result<Json<Value>, ApiError> {
-    Ok(Json(profile_json(&state, &current.user)?))
+    Ok(Json(profile_json(&state, &current.user, current.grant.session_expires_at)?))
 }
 
 /// `DELETE /auth/delete`: the calling user, its identities and sessions. Documents stay.
@@ -84,7 +85,9 @@ async fn delete_user(State(state): State<AppState>, BearerToken(token): BearerTo
 /// The profile as `GET /auth/profile` answers it (PROTOCOL.md §5.4).
 /// Anonymous users also get `expires_at`: when the inactivity sweep will delete them unless
 /// they are active again (a guestpass extension, so a page can ask the user to link in time).
-pub fn profile_json(state: &AppState, user: &UserRecord) -> Result<Value, ApiError> {
+/// Other users get `session_expires_at`: when the session (`session_ends_at`) ends unless it is
+/// refreshed before, after which the user must log in again.
+pub fn profile_json(state: &AppState, user: &UserRecord, session_ends_at: Option<u64>) -> Result<Value, ApiError> {
     let parse = |text: &str| serde_json::from_str::<Value>(text).map_err(ApiError::internal);
     let identities = user
         .identities
@@ -109,6 +112,8 @@ pub fn profile_json(state: &AppState, user: &UserRecord) -> Result<Value, ApiErr
     });
     if user.is_anonymous {
         profile["expires_at"] = json!(state.anonymous_expiry(user.last_active_at));
+    } else if let Some(ends_at) = session_ends_at {
+        profile["session_expires_at"] = json!(ends_at);
     }
     Ok(profile)
 }

@@ -58,6 +58,24 @@ impl std::fmt::Debug for VerifiedHash {
     }
 }
 
+/// How long the session of a user that is not anonymous lives, in seconds. An anonymous user's
+/// session lasts as long as the user (`--anonymous-inactivity`): ending it would end the user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLifetimes {
+    /// Counted from the login, or the link that ended the user's anonymity; never extended.
+    pub absolute: u64,
+    /// Counted from the last recorded use (login or refresh).
+    pub idle: u64,
+}
+
+impl SessionLifetimes {
+    /// When a session authenticated at `authenticated_at` and last used at `last_used_at`
+    /// ends, unless it is used again before (which moves only the idle end).
+    pub fn end(&self, authenticated_at: u64, last_used_at: u64) -> u64 {
+        authenticated_at.saturating_add(self.absolute).min(last_used_at.saturating_add(self.idle))
+    }
+}
+
 /// What a login with a non-anonymous identity did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LoginOutcome {
@@ -78,8 +96,9 @@ pub struct IdentityLogin {
 /// What linking an identity to a user did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkOutcome {
-    /// Attached (or already attached to this same user).
-    Linked(UserRecord),
+    /// Attached (or already attached to this same user); `session_ends_at` as in
+    /// `SessionRecord::ends_at`, for the linking session.
+    Linked { user: UserRecord, session_ends_at: Option<u64> },
     /// The identity belongs to another user; nothing was changed.
     OwnedByAnotherUser,
     /// The user already has another identity of this provider; nothing was changed.
@@ -145,6 +164,9 @@ pub struct SessionRecord {
     pub user_id: String,
     pub device_id: String,
     pub is_anonymous: bool,
+    /// When the session ends unless it is used again first (`SessionLifetimes::end`); `None`
+    /// for an anonymous user's session.
+    pub ends_at: Option<u64>,
 }
 
 /// What `end_session` did.
@@ -258,8 +280,19 @@ pub trait Store: BlogStore {
     fn create_anonymous_user(&self, new: &NewAnonymousUser) -> StoreResult<()>;
 
     /// The live session a refresh token belongs to; records the use as activity, at most once
-    /// per `granularity` seconds.
-    fn use_refresh_token(&self, hash: &RefreshHash, now: u64, granularity: u64) -> StoreResult<Option<SessionRecord>>;
+    /// per `granularity` seconds. `None` also when a non-anonymous session has outlived
+    /// `lifetimes` (nothing is written then; the sweep removes it).
+    fn use_refresh_token(
+        &self,
+        hash: &RefreshHash,
+        now: u64,
+        granularity: u64,
+        lifetimes: SessionLifetimes,
+    ) -> StoreResult<Option<SessionRecord>>;
+
+    /// Deletes up to `limit` sessions of non-anonymous users that outlived `lifetimes`;
+    /// returns how many.
+    fn delete_expired_sessions(&self, now: u64, lifetimes: SessionLifetimes, limit: usize) -> StoreResult<usize>;
 
     /// Revokes the session of a refresh token; an anonymous user goes with it.
     fn end_session(&self, hash: &RefreshHash) -> StoreResult<Option<EndedSession>>;
@@ -276,17 +309,25 @@ pub trait Store: BlogStore {
 
     /// Logs in with an identity: the user it belongs to, or a new user created with it, and a
     /// new session for that user, if the identity's verified credential is still current.
-    fn login_identity(&self, identity: &NewIdentity, session: &NewSession, now: u64) -> StoreResult<LoginOutcome>;
+    fn login_identity(
+        &self,
+        identity: &NewIdentity,
+        session: &NewSession,
+        now: u64,
+        lifetimes: SessionLifetimes,
+    ) -> StoreResult<LoginOutcome>;
 
     /// Attaches an identity to the user of a live session, atomically: either the identity is
     /// the user's afterwards and the user is no longer anonymous, or nothing changed. A user
-    /// has at most one identity per provider.
+    /// has at most one identity per provider. The link that ends a user's anonymity starts the
+    /// absolute lifetime of its session.
     fn link_identity(
         &self,
         user_id: &str,
         session_id: &str,
         identity: &NewIdentity,
         now: u64,
+        lifetimes: SessionLifetimes,
     ) -> StoreResult<LinkOutcome>;
 
     /// Registers an email/password account, with a confirmation token if it starts pending.

@@ -13,4 +13,5 @@ mod helpers;
 mod link;
 mod rate_limit;
 mod session;
+mod session_lifetimes;
 mod userpass;

@@ -103,6 +103,15 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX comments_by_article ON comments(article_id, created_at);
 "#,
+    r#"
+    -- When a session's credential was last proved: its login, or the link that ended its user's
+    -- anonymity. The absolute lifetime of a signed-in session counts from here, the idle one
+    -- from last_used_at; the sweep finds expired sessions by these two indexes.
+    ALTER TABLE sessions ADD COLUMN authenticated_at INTEGER NOT NULL DEFAULT 0;
+    UPDATE sessions SET authenticated_at = created_at;
+    CREATE INDEX sessions_by_authentication ON sessions(authenticated_at);
+    CREATE INDEX sessions_by_use ON sessions(last_used_at);
+"#,
 ];
 
 /// Writes wait at most this many to a transaction (one fsync for the batch).
@@ -331,7 +340,8 @@ fn merged_data(user_data: &str, identity_data: &str) -> StoreResult<String> {
 
 fn insert_session(tx: &Connection, user_id: &str, session: &NewSession, now: i64) -> StoreResult<()> {
     tx.prepare_cached(
-        "INSERT INTO sessions (id, user_id, refresh_hash, device_id, created_at, last_used_at) VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+        "INSERT INTO sessions (id, user_id, refresh_hash, device_id, created_at, last_used_at, authenticated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?5)",
     )?
     .execute(params![session.id, user_id, &session.refresh_hash[..], session.device_id, now])?;
     Ok(())
@@ -375,11 +385,18 @@ impl Store for SqliteStore {
         })
     }
 
-    fn use_refresh_token(&self, hash: &RefreshHash, now: u64, granularity: u64) -> StoreResult<Option<SessionRecord>> {
+    fn use_refresh_token(
+        &self,
+        hash: &RefreshHash,
+        now: u64,
+        granularity: u64,
+        lifetimes: SessionLifetimes,
+    ) -> StoreResult<Option<SessionRecord>> {
         let found = self
             .reader()
             .prepare_cached(
-                "SELECT s.id, s.user_id, s.device_id, u.is_anonymous, min(s.last_used_at, u.last_active_at)
+                "SELECT s.id, s.user_id, s.device_id, u.is_anonymous, min(s.last_used_at, u.last_active_at),
+                        s.authenticated_at, s.last_used_at
                  FROM sessions s JOIN users u ON u.id = s.user_id
                  WHERE s.refresh_hash = ?1 AND u.disabled = 0",
             )?
@@ -389,15 +406,26 @@ impl Store for SqliteStore {
                     user_id: r.get(1)?,
                     device_id: r.get(2)?,
                     is_anonymous: r.get(3)?,
+                    ends_at: None,
                 };
-                Ok((session, r.get::<_, i64>(4)? as u64))
+                let times = (r.get::<_, i64>(4)? as u64, r.get::<_, i64>(5)? as u64, r.get::<_, i64>(6)? as u64);
+                Ok((session, times))
             })
             .optional()?;
-        let Some((session, last_seen)) = found else {
+        let Some((mut session, (last_seen, authenticated_at, last_used_at))) = found else {
             return Ok(None);
         };
+        // The lifetimes are checked against what is recorded, so checking them keeps a refresh
+        // a read; an ended session is left to the sweep.
+        if !session.is_anonymous && lifetimes.end(authenticated_at, last_used_at) <= now {
+            return Ok(None);
+        }
         // A refresh is a read; the activity it proves is written at most once per granularity.
-        if last_seen + granularity <= now {
+        let recorded = last_seen + granularity <= now;
+        if !session.is_anonymous {
+            session.ends_at = Some(lifetimes.end(authenticated_at, if recorded { now } else { last_used_at }));
+        }
+        if recorded {
             let (session_id, user_id, now) = (session.session_id.clone(), session.user_id.clone(), now as i64);
             self.write(move |tx| {
                 tx.prepare_cached("UPDATE sessions SET last_used_at = ?2 WHERE id = ?1")?
@@ -408,6 +436,26 @@ impl Store for SqliteStore {
             })?;
         }
         Ok(Some(session))
+    }
+
+    fn delete_expired_sessions(&self, now: u64, lifetimes: SessionLifetimes, limit: usize) -> StoreResult<usize> {
+        let authenticated_before = now.saturating_sub(lifetimes.absolute) as i64;
+        let used_before = now.saturating_sub(lifetimes.idle) as i64;
+        self.write(move |tx| {
+            // One statement per lifetime, so each finds its sessions by its own index.
+            let mut deleted = 0;
+            for column in ["authenticated_at", "last_used_at"] {
+                let cutoff = if column == "authenticated_at" { authenticated_before } else { used_before };
+                deleted += tx
+                    .prepare_cached(&format!(
+                        "DELETE FROM sessions WHERE id IN
+                         (SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id
+                          WHERE s.{column} <= ?1 AND u.is_anonymous = 0 LIMIT ?2)"
+                    ))?
+                    .execute(params![cutoff, limit.saturating_sub(deleted) as i64])?;
+            }
+            Ok(deleted)
+        })
     }
 
     fn end_session(&self, hash: &RefreshHash) -> StoreResult<Option<EndedSession>> {
@@ -463,7 +511,13 @@ impl Store for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn login_identity(&self, identity: &NewIdentity, session: &NewSession, now: u64) -> StoreResult<LoginOutcome> {
+    fn login_identity(
+        &self,
+        identity: &NewIdentity,
+        session: &NewSession,
+        now: u64,
+        lifetimes: SessionLifetimes,
+    ) -> StoreResult<LoginOutcome> {
         let identity = identity.clone();
         let session = session.clone();
         self.write(move |tx| {
@@ -501,6 +555,7 @@ impl Store for SqliteStore {
                 user_id,
                 device_id: session.device_id.clone(),
                 is_anonymous: user.is_anonymous,
+                ends_at: (!user.is_anonymous).then(|| lifetimes.end(now, now)),
             };
             Ok(LoginOutcome::LoggedIn(IdentityLogin { user, session, created_user }))
         })
@@ -512,6 +567,7 @@ impl Store for SqliteStore {
         session_id: &str,
         identity: &NewIdentity,
         now: u64,
+        lifetimes: SessionLifetimes,
     ) -> StoreResult<LinkOutcome> {
         // The check and the insert run in one write on the writer thread, so two links of one
         // identity cannot both see it free. The primary key on identities is the backstop.
@@ -539,8 +595,16 @@ impl Store for SqliteStore {
                     if has_one {
                         return Ok(LinkOutcome::ProviderAlreadyLinked);
                     }
-                    let user_data: String =
-                        tx.prepare_cached("SELECT data FROM users WHERE id = ?1")?.query_row([&user_id], |r| r.get(0))?;
+                    let (user_data, was_anonymous): (String, bool) = tx
+                        .prepare_cached("SELECT data, is_anonymous FROM users WHERE id = ?1")?
+                        .query_row([&user_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                    if was_anonymous {
+                        // The session now signs in a user that is not anonymous: its absolute
+                        // lifetime starts with the credential just proved, not at the anonymous
+                        // login (which may be older than that lifetime).
+                        tx.prepare_cached("UPDATE sessions SET authenticated_at = ?2, last_used_at = ?2 WHERE id = ?1")?
+                            .execute(params![session_id, now as i64])?;
+                    }
                     tx.prepare_cached(
                         "INSERT INTO identities (provider_type, provider_uid, user_id, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
                     )?
@@ -550,7 +614,15 @@ impl Store for SqliteStore {
                 }
             }
             let user = user_record(tx, &user_id)?.ok_or_else(|| StoreError::Corrupt("user vanished".into()))?;
-            Ok(LinkOutcome::Linked(user))
+            let session_ends_at = if user.is_anonymous {
+                None
+            } else {
+                let (authenticated_at, last_used_at): (i64, i64) = tx
+                    .prepare_cached("SELECT authenticated_at, last_used_at FROM sessions WHERE id = ?1")?
+                    .query_row([&session_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                Some(lifetimes.end(authenticated_at as u64, last_used_at as u64))
+            };
+            Ok(LinkOutcome::Linked { user, session_ends_at })
         })
     }
 
