@@ -126,3 +126,28 @@ async fn by_default_a_session_ends_60_days_after_its_login_or_30_days_after_its_
     assert_eq!(cleanup::sweep_sessions(&app.state).await.unwrap(), 2);
     assert_eq!(app.count("sessions"), 2, "the fresh session and the one still within both lifetimes");
 }
+
+#[tokio::test]
+async fn checking_the_lifetimes_keeps_a_refresh_a_read_within_the_activity_granularity() {
+    let app = spawn_app().await; // defaults: activity written at most once a minute
+    app.register("reader@example.com", "password1").await;
+    let member = login(&app, "reader@example.com").await;
+    let session_id = claims(member["access_token"].as_str().unwrap())["baas_id"].as_str().unwrap().to_owned();
+    let conn = rusqlite::Connection::open(&app.data).unwrap();
+    // Last use 10 s ago: inside the window, so refreshes must not write it again.
+    conn.execute("UPDATE sessions SET last_used_at = last_used_at - 10 WHERE id = ?1", [&session_id]).unwrap();
+    conn.execute("UPDATE users SET last_active_at = last_active_at - 10", []).unwrap();
+    let recorded = |conn: &rusqlite::Connection| -> i64 {
+        conn.query_row("SELECT last_used_at FROM sessions WHERE id = ?1", [&session_id], |r| r.get(0)).unwrap()
+    };
+    let before = recorded(&conn);
+    for _ in 0..20 {
+        assert_eq!(app.refresh(refresh_token(&member)).await.status(), StatusCode::OK);
+    }
+    assert_eq!(recorded(&conn), before, "no write for refreshes inside the window");
+    // Outside the window, one refresh records the use.
+    conn.execute("UPDATE sessions SET last_used_at = last_used_at - 60 WHERE id = ?1", [&session_id]).unwrap();
+    conn.execute("UPDATE users SET last_active_at = last_active_at - 60", []).unwrap();
+    app.refresh(refresh_token(&member)).await;
+    assert!(recorded(&conn) > before, "the use is recorded once the window has passed");
+}
