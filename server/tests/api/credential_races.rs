@@ -1,6 +1,6 @@
 //! A session is made only with a credential that is still current when it is written: logins
-//! racing a password reset or the account's deletion, reset tokens after a reset, and one
-//! identity per provider per user.
+//! and links racing a password reset or the account's deletion, reset tokens after a reset,
+//! and one identity per provider per user.
 
 use futures::future::join_all;
 use guestpass_server::{
@@ -75,6 +75,44 @@ async fn a_login_racing_a_reset_never_keeps_a_session_made_with_the_old_password
     );
     assert_eq!(app.count("sessions"), 0, "every session is older than the last reset, so none is left");
     assert_eq!(app.email_login(email, &format!("password-{ROUNDS}"), None).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_link_racing_a_reset_never_keeps_a_session_linked_with_the_old_password() {
+    let app = spawn_app().await;
+    let (mut linked, mut survived) = (0, Vec::new());
+    for round in 0..ROUNDS {
+        let email = format!("linker-{round}@example.com");
+        assert_eq!(app.register(&email, "old-password").await.status(), StatusCode::CREATED);
+        let anon = app.anonymous_login().await;
+        let (token_id, token) = reset_token(&app, &email).await;
+        let reset_url = app.userpass_url("reset");
+        let body = reset_body(&token_id, &token, "new-password");
+        let (reset, link) = tokio::join!(
+            app.post_json(&reset_url, &body),
+            app.email_login(&email, "old-password", Some(&anon.access_token))
+        );
+        assert_eq!(reset.status(), StatusCode::NO_CONTENT, "round {round}: the reset itself succeeds");
+        if link.status() == StatusCode::OK {
+            // Linked before the reset: the reset then ended the (now linked) user's session.
+            linked += 1;
+            if app.refresh(&anon.refresh_token).await.status() == StatusCode::OK {
+                survived.push(round);
+            }
+        } else {
+            assert_error(link, 401, "InvalidPassword").await;
+            assert_eq!(
+                app.refresh(&anon.refresh_token).await.status(),
+                StatusCode::OK,
+                "a failed link changes nothing"
+            );
+        }
+    }
+    assert!(
+        survived.is_empty(),
+        "a session linked with the old password outlived the reset in rounds {survived:?} of {ROUNDS} \
+         ({linked} links answered 200)"
+    );
 }
 
 #[tokio::test]
