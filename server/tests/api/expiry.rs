@@ -12,8 +12,11 @@ use crate::helpers::*;
 #[tokio::test]
 async fn an_inactive_anonymous_user_is_swept_and_an_active_one_kept() {
     let app = spawn_app_with(|c| {
-        c.anonymous_inactivity = Duration::from_secs(3);
-        c.cleanup_interval = Duration::from_millis(500);
+        // Activity is kept in whole seconds and a user goes once `now - last_active > 4`: the
+        // idle user is 5+ s old at the check (a sweep every 250 ms has had time to run), the
+        // active one at most 4 s, with 0.3 s of margin either way for the requests themselves.
+        c.anonymous_inactivity = Duration::from_secs(4);
+        c.cleanup_interval = Duration::from_millis(250);
     })
     .await;
     let idle = app.anonymous_login().await;
@@ -28,7 +31,7 @@ async fn an_inactive_anonymous_user_is_swept_and_an_active_one_kept() {
         .await;
     sleep(2.0).await;
     assert_eq!(app.refresh(&active.refresh_token).await.status(), StatusCode::OK, "activity");
-    sleep(3.2).await;
+    sleep(3.7).await;
     assert_error(app.refresh(&idle.refresh_token).await, 401, "InvalidSession").await;
     assert_eq!(app.refresh(&active.refresh_token).await.status(), StatusCode::OK);
     assert_eq!(app.refresh(&member.refresh_token).await.status(), StatusCode::OK, "linked users never expire");
