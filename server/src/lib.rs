@@ -5,6 +5,7 @@
 pub mod admin_key;
 pub mod blog;
 pub mod cleanup;
+pub mod client_addr;
 pub mod config;
 pub mod emails;
 pub mod error;
