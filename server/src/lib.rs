@@ -17,6 +17,7 @@ pub mod outbox;
 pub mod passwords;
 pub mod routes;
 pub mod secrets;
+pub mod serve;
 pub mod startup;
 pub mod state;
 pub mod store;

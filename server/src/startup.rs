@@ -53,9 +53,7 @@ impl Application {
     /// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let sweeper = tokio::spawn(crate::cleanup::run(self.state.clone()));
-        let served = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown_signal())
-            .await;
+        let served = crate::serve::serve(self.listener, self.router, &self.state.config, shutdown_signal()).await;
         sweeper.abort();
         served
     }

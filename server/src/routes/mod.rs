@@ -10,9 +10,10 @@ mod userpass;
 use std::time::Duration;
 
 use axum::{
+    error_handling::HandleErrorLayer,
     http::{header, HeaderValue, Method},
     response::{IntoResponse, Response},
-    Router,
+    BoxError, Router,
 };
 use tower::ServiceBuilder;
 use tower_http::{
@@ -62,8 +63,19 @@ pub fn router(state: AppState) -> Router {
         None => router.fallback(|| async { ApiError::not_found() }),
     };
 
+    let config = &state.config;
     router
         .layer(cors())
+        // Innermost: a request has `--request-timeout` from its headers to its answer (a slow
+        // upload included); at most `--concurrency-limit` are served at once, the surplus gets
+        // 503 at once instead of a queue. The limit is one semaphore for every route.
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(|e: BoxError| async move { edge_error(&e) }))
+                .load_shed()
+                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(config.concurrency_limit.max(1)))
+                .timeout(config.request_timeout),
+        )
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -73,6 +85,17 @@ pub fn router(state: AppState) -> Router {
             ApiError::internal("a handler panicked").into_response()
         }))
         .layer(TraceLayer::new_for_http())
+}
+
+/// What the timeout and the concurrency limit answer, in the protocol's error shape.
+fn edge_error(error: &BoxError) -> ApiError {
+    if error.is::<tower::timeout::error::Elapsed>() {
+        ApiError::request_timeout()
+    } else if error.is::<tower::load_shed::error::Overloaded>() {
+        ApiError::overloaded("requests", 1)
+    } else {
+        ApiError::internal(error)
+    }
 }
 
 /// Static files (the page, the SDK's wasm and glue) go compressed when the browser accepts it:

@@ -8,6 +8,7 @@ mod binary;
 mod blog;
 mod client_addr;
 mod custom_token;
+mod edge;
 mod expiry;
 mod helpers;
 mod link;
