@@ -2,6 +2,7 @@
 //! and talks to it over HTTP.
 
 mod admin;
+mod admin_surface;
 mod anonymous;
 mod bad_input;
 mod binary;
@@ -15,5 +16,6 @@ mod link;
 mod mail_limits;
 mod rate_limit;
 mod session;
+mod startup_log;
 mod throttle;
 mod userpass;
