@@ -35,7 +35,7 @@ pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 /// server refused (413, 408) would otherwise get a TCP reset in place of the answer, since a
 /// socket closed with unread data resets; nginx's `lingering_close` does the same.
 pub const LINGER_TIME: Duration = Duration::from_secs(5);
-pub const LINGER_BYTES: u64 = 4 * 1024 * 1024;
+pub const LINGER_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Accepts connections until `shutdown` resolves, then waits for the open ones to finish.
 pub async fn serve(
