@@ -28,6 +28,17 @@ async fn forwarding_headers_from_an_untrusted_peer_are_ignored() {
     assert_eq!(sign_up(&app, "forwarded", "for=203.0.113.3").await, StatusCode::TOO_MANY_REQUESTS);
 }
 
+#[tokio::test]
+async fn a_peer_outside_the_trusted_proxies_is_not_believed() {
+    let app = spawn_app_with(|c| {
+        c.anonymous_signup_limit = rate("1/1h");
+        c.trusted_proxy = vec!["10.0.0.0/8".parse().unwrap(), "::1/128".parse().unwrap()];
+    })
+    .await;
+    assert_eq!(sign_up(&app, "x-forwarded-for", "203.0.113.1").await, StatusCode::OK);
+    assert_eq!(sign_up(&app, "x-forwarded-for", "203.0.113.2").await, StatusCode::TOO_MANY_REQUESTS);
+}
+
 /// Behind a proxy every user used to share the proxy's bucket.
 #[tokio::test]
 async fn behind_a_trusted_proxy_each_forwarded_client_has_its_bucket() {

@@ -92,14 +92,28 @@ async fn a_wrong_admin_key_is_logged_with_its_source_address_and_without_the_key
 #[test]
 fn a_short_admin_key_stops_the_binary_with_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_guestpass-server"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_guestpass-server"))
         .env("GUESTPASS_LISTEN", "127.0.0.1:0")
         .env("GUESTPASS_DATA", dir.path().join("x.db"))
         .env("GUESTPASS_ADMIN_KEY", "sixteen-chars-ok")
-        .output()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("the server started with a 16-character admin key");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(!status.success());
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
     assert!(stderr.contains("at least 32 bytes"), "{stderr}");
     assert!(!stderr.contains("sixteen-chars-ok"), "the key is never printed");
 }
