@@ -108,7 +108,7 @@ pub struct Config {
     pub login_failure_limit_per_address: Rate,
 
     /// Password hashes that may wait for a free core; past that, 503 with Retry-After.
-    #[arg(long, env = "GUESTPASS_PASSWORD_QUEUE", default_value_t = 32)]
+    #[arg(long, env = "GUESTPASS_PASSWORD_QUEUE", default_value_t = 16)]
     pub password_queue: usize,
 
     /// Email/password registrations allowed per client address (COUNT/PERIOD).

@@ -113,7 +113,7 @@ impl Passwords {
 
 impl Default for Passwords {
     fn default() -> Self {
-        Self::new(32)
+        Self::new(16)
     }
 }
 
