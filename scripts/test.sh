@@ -41,10 +41,11 @@ trap cleanup EXIT
 # start_server NAME ARGS...: starts the built server on a free port; sets URL to its address.
 start_server() {
   local name=$1; shift
-  # Test suites sign up many anonymous users from one address: lift the per-address limit
-  # (a later --anonymous-signup-limit in ARGS wins).
+  # Test suites sign up, register and log in many users from one address: lift the
+  # per-address limits (a later option in ARGS wins).
   "$ROOT/target/debug/guestpass-server" --listen 127.0.0.1:0 --data "$WORK/$name.db" \
-    --anonymous-signup-limit 100000/1h "$@" \
+    --anonymous-signup-limit 100000/1h --registration-limit 100000/1h \
+    --login-failure-limit-per-address 100000/1h --email-send-limit 100000/1h "$@" \
     > "$WORK/$name.log" 2>&1 &
   PIDS+=($!)
   URL=""

@@ -16,7 +16,7 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: Cow<'static, str>,
-    /// Seconds to wait, sent as `Retry-After` (429 answers).
+    /// Seconds to wait, sent as `Retry-After` (429 and 503 answers).
     pub retry_after: Option<u64>,
 }
 
@@ -86,6 +86,29 @@ impl ApiError {
         );
         e.retry_after = Some(seconds);
         e
+    }
+
+    /// Too many requests of one kind for one key (an address, an account); come back in `seconds`.
+    pub fn too_many_requests(message: impl Into<Cow<'static, str>>, seconds: u64) -> Self {
+        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", message);
+        e.retry_after = Some(seconds);
+        e
+    }
+
+    /// The server is at a bound it keeps on purpose (queued hashes, requests in flight).
+    pub fn overloaded(what: &str, seconds: u64) -> Self {
+        let mut e = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "ServiceUnavailable",
+            format!("too many {what} in progress; try again in {seconds} s"),
+        );
+        e.retry_after = Some(seconds);
+        e
+    }
+
+    /// The request took longer than `--request-timeout` (a slow upload, say).
+    pub fn request_timeout() -> Self {
+        Self::new(StatusCode::REQUEST_TIMEOUT, "RequestTimeout", "the request took too long")
     }
 
     /// A fault of ours. The cause is logged here; the client only learns that it happened.

@@ -5,6 +5,7 @@
 pub mod admin_key;
 pub mod blog;
 pub mod cleanup;
+pub mod client_addr;
 pub mod config;
 pub mod emails;
 pub mod error;
@@ -16,6 +17,7 @@ pub mod outbox;
 pub mod passwords;
 pub mod routes;
 pub mod secrets;
+pub mod serve;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -33,6 +33,7 @@ impl Application {
         let tokens = AccessTokens::new(key, &config.app_id, config.access_token_ttl, config.anonymous_inactivity);
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+        warn_without_public_url(&config, listener.local_addr()?);
         let state = AppState::new(config, Arc::new(store), tokens, external_jwt, admin_key)?;
         let seeded = state.store(|store| store.seed_articles(&crate::blog::shipped_articles())).await?;
         if seeded > 0 {
@@ -53,11 +54,21 @@ impl Application {
     /// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let sweeper = tokio::spawn(crate::cleanup::run(self.state.clone()));
-        let served = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown_signal())
-            .await;
+        let served = crate::serve::serve(self.listener, self.router, &self.state.config, shutdown_signal()).await;
         sweeper.abort();
         served
+    }
+}
+
+/// Without `--public-url` the location route answers with the request's Host header, which any
+/// client sets: fine on loopback, not where others connect.
+fn warn_without_public_url(config: &Config, addr: SocketAddr) {
+    if config.public_url.is_none() && !addr.ip().is_loopback() {
+        tracing::warn!(
+            listen = %addr,
+            "no --public-url: the location route answers with the Host header each client sends; \
+             set --public-url (GUESTPASS_PUBLIC_URL) to this server's public origin in production"
+        );
     }
 }
 

@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 
 use crate::{
     error::ApiError,
-    extract::{BearerToken, JsonBody},
+    extract::{BearerToken, ClientAddr, JsonBody},
     state::AppState,
     store::{ProviderRecord, UserRecord},
 };
@@ -35,11 +35,20 @@ impl FromRequestParts<AppState> for Admin {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let refused = || ApiError::new(StatusCode::UNAUTHORIZED, "InvalidAdminKey", "a valid admin key is required");
+        let client = ClientAddr::from_request_parts(parts, state).await?;
+        // Refused before the key is compared: a throttled guess must not learn if it was right.
+        state.limits.admin_key_failures.check(&client.key()).map_err(|wait| {
+            ApiError::too_many_requests(
+                format!("too many wrong admin keys from this address; try again in {wait} s"),
+                wait,
+            )
+        })?;
         let BearerToken(key) = BearerToken::from_headers(&parts.headers).map_err(|_| refused())?;
         if state.admin_key.matches(&key) {
             Ok(Admin)
         } else {
-            tracing::warn!("admin API request with a wrong key");
+            state.limits.admin_key_failures.record_failure(&client.key());
+            tracing::warn!(client = %client.0, "admin API request with a wrong key");
             Err(refused())
         }
     }

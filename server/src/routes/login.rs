@@ -1,10 +1,8 @@
 //! `POST /app/{app}/auth/providers/{provider}/login`: log in, creating the user when the
 //! provider says so (every anonymous login is a new user; reuse is the client's job).
 
-use std::net::SocketAddr;
-
 use axum::{
-    extract::{ConnectInfo, Path, RawQuery, State},
+    extract::{Path, RawQuery, State},
     http::{HeaderMap, StatusCode},
     routing::post,
     Json, Router,
@@ -16,7 +14,7 @@ use super::session::profile_json;
 use crate::{
     emails,
     error::ApiError,
-    extract::{BearerToken, JsonBody},
+    extract::{BearerToken, ClientAddr, JsonBody},
     ids,
     passwords::Password,
     state::AppState,
@@ -91,7 +89,7 @@ fn wants_link(query: Option<&str>) -> bool {
 
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
     Path((app_id, provider)): Path<(String, String)>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
@@ -108,8 +106,9 @@ async fn login(
         } else {
             // Each anonymous login mints a user: one address may not mint them without bound.
             state
-                .signup_limiter
-                .check(client.ip())
+                .limits
+                .anonymous_signups
+                .check(&client.key())
                 .map_err(|wait| ApiError::rate_limited("anonymous sign-ups", wait))?;
             anonymous_login(&state, &body).await
         };
@@ -123,7 +122,7 @@ async fn login(
         None
     };
     let identity = match provider.as_str() {
-        LOCAL_USERPASS => userpass_identity(&state, &body).await?,
+        LOCAL_USERPASS => userpass_identity(&state, client, &body).await?,
         CUSTOM_TOKEN => external_identity(&state, &body)?,
         other => return Err(ApiError::provider_not_found(other)),
     };
@@ -138,17 +137,28 @@ fn invalid_password() -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "InvalidPassword", "invalid username/password")
 }
 
-/// Checks an email and password; the identity they prove.
-async fn userpass_identity(state: &AppState, body: &LoginBody) -> Result<NewIdentity, ApiError> {
+/// Checks an email and password; the identity they prove. Failures are throttled per
+/// account (known or not, so the throttle tells nothing) and per client: past either limit,
+/// no password is checked, the right one included, until the backoff has passed.
+async fn userpass_identity(state: &AppState, client: ClientAddr, body: &LoginBody) -> Result<NewIdentity, ApiError> {
     let (Some(username), Some(password)) = (&body.username, &body.password) else {
         return Err(ApiError::bad_request("username and password are required"));
     };
     let email = emails::canonical(username).map_err(|_| invalid_password())?;
+    let limits = &state.limits;
+    limits.login_failures_by_account.check(&email).map_err(|wait| {
+        ApiError::too_many_requests(format!("too many failed logins for this account; try again in {wait} s"), wait)
+    })?;
+    limits.login_failures_by_client.check(&client.key()).map_err(|wait| {
+        ApiError::too_many_requests(format!("too many failed logins from this address; try again in {wait} s"), wait)
+    })?;
     let lookup = email.clone();
     let account = state.store(move |store| store.userpass_account(&lookup)).await?;
     let confirmed = account.as_ref().is_some_and(|a| a.confirmed);
     let checked = account.map(|a| a.password_hash);
     if !state.passwords.verify(password, checked.clone()).await? {
+        limits.login_failures_by_account.record_failure(&email);
+        limits.login_failures_by_client.record_failure(&client.key());
         return Err(invalid_password());
     }
     if !confirmed {

@@ -375,4 +375,7 @@ pub trait Store: BlogStore {
         new_password_hash: Option<&str>,
         now: u64,
     ) -> StoreResult<Option<String>>;
+
+    /// Deletes confirmation and reset tokens that expired before `now`; returns how many.
+    fn delete_expired_userpass_tokens(&self, now: u64) -> StoreResult<usize>;
 }

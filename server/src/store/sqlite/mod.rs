@@ -798,6 +798,12 @@ impl Store for SqliteStore {
             Ok(provider)
         })
     }
+
+    fn delete_expired_userpass_tokens(&self, now: u64) -> StoreResult<usize> {
+        self.write(move |tx| {
+            Ok(tx.prepare_cached("DELETE FROM userpass_tokens WHERE expires_at < ?1")?.execute([now as i64])?)
+        })
+    }
 }
 
 #[cfg(test)]
