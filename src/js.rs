@@ -14,6 +14,7 @@ use std::any::Any;
 use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
+use std::pin::Pin;
 use std::rc::{Rc, Weak};
 
 use guestpass_protocol::bodies::{Confirmation, EmailOnly, PasswordReset, Registration};
@@ -558,6 +559,13 @@ impl User {
 
 /// Runs `work` as a JS promise, its error as a `GuestpassError`.
 fn promise(work: impl Future<Output = Result<JsValue>> + 'static) -> Promise {
+    spawn(Box::pin(work))
+}
+
+/// One instance of the promise machinery for every method (a generic `future_to_promise` per
+/// method cost about 1 to 4 KB each before compression): each method's future is boxed.
+#[inline(never)]
+fn spawn(work: Pin<Box<dyn Future<Output = Result<JsValue>>>>) -> Promise {
     future_to_promise(async move { work.await.map_err(to_js_error) })
 }
 
