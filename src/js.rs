@@ -19,13 +19,11 @@ use std::rc::{Rc, Weak};
 
 use guestpass_protocol::bodies::{Confirmation, EmailOnly, PasswordReset, Registration};
 use guestpass_protocol::page::{
-    AppConfiguration, ChangeEvent, ChangeKind, ErrorFields, FetchOptions, Persistence, RiskReason, StorageArea,
-    UserIdentity,
+    AccountDetails, AppConfiguration, ChangeEvent, ChangeKind, ErrorFields, FetchOptions, Persistence, RiskReason,
+    StorageArea, UserIdentity,
 };
 use guestpass_protocol::Secret;
 use js_sys::{Function, Object, Promise, WeakRef};
-use serde::de::DeserializeOwned;
-use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
@@ -372,7 +370,9 @@ impl EmailPasswordAuth {
         &self,
         #[wasm_bindgen(unchecked_param_type = "{ email: string; password: string }")] details: JsValue,
     ) -> Promise {
-        self.send::<Registration>("register", details)
+        self.send("register", details, |d| {
+            Some(codec::to_text(&Registration { email: d.email?, password: d.password? }))
+        })
     }
 
     /// Confirms an account with its confirmation link's `token` and `tokenId`.
@@ -381,7 +381,9 @@ impl EmailPasswordAuth {
         &self,
         #[wasm_bindgen(unchecked_param_type = "{ token: string; tokenId: string }")] details: JsValue,
     ) -> Promise {
-        self.send::<Confirmation>("confirm", details)
+        self.send("confirm", details, |d| {
+            Some(codec::to_text(&Confirmation { token: d.token?, token_id: d.token_id? }))
+        })
     }
 
     /// Sends the confirmation email again.
@@ -390,7 +392,7 @@ impl EmailPasswordAuth {
         &self,
         #[wasm_bindgen(unchecked_param_type = "{ email: string }")] details: JsValue,
     ) -> Promise {
-        self.send::<EmailOnly>("confirm/send", details)
+        self.send("confirm/send", details, |d| Some(codec::to_text(&EmailOnly { email: d.email? })))
     }
 
     /// Sends a password-reset email.
@@ -399,7 +401,7 @@ impl EmailPasswordAuth {
         &self,
         #[wasm_bindgen(unchecked_param_type = "{ email: string }")] details: JsValue,
     ) -> Promise {
-        self.send::<EmailOnly>("reset/send", details)
+        self.send("reset/send", details, |d| Some(codec::to_text(&EmailOnly { email: d.email? })))
     }
 
     /// Sets a new password with the reset link's `token` and `tokenId`.
@@ -408,16 +410,18 @@ impl EmailPasswordAuth {
         &self,
         #[wasm_bindgen(unchecked_param_type = "{ token: string; tokenId: string; password: string }")] details: JsValue,
     ) -> Promise {
-        self.send::<PasswordReset>("reset", details)
+        self.send("reset", details, |d| {
+            Some(codec::to_text(&PasswordReset { token: d.token?, token_id: d.token_id?, password: d.password? }))
+        })
     }
 }
 
 impl EmailPasswordAuth {
-    /// `POST A/auth/providers/local-userpass/<route>` with the page's `details` read as `B`:
-    /// only the fields the route takes are sent, and a missing or mistyped one is
-    /// `InvalidArgument` without a request.
-    fn send<B: DeserializeOwned + Serialize>(&self, route: &'static str, details: JsValue) -> Promise {
-        let body = codec::from_js::<B>(details).map(|body| codec::to_text(&body));
+    /// `POST A/auth/providers/local-userpass/<route>` with the body `make` builds from the
+    /// page's `details`: only the fields the route takes are sent, and a missing or mistyped
+    /// one is `InvalidArgument` without a request.
+    fn send(&self, route: &'static str, details: JsValue, make: fn(AccountDetails) -> Option<String>) -> Promise {
+        let body = codec::from_js::<AccountDetails>(details).and_then(make);
         let app = self.app.clone();
         promise(async move {
             let body = body.ok_or_else(|| Error::client(INVALID_ARGUMENT, "a field is missing or not a string"))?;

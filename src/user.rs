@@ -215,7 +215,7 @@ impl UserState {
         let claims = token_times(data.access_token.as_ref()?.expose())?;
         let from_profile = data.profile.as_ref().and_then(|p| p.expires_at).unwrap_or(0);
         let expires = claims.anonymous_expires_at.unwrap_or(0).max(from_profile) as f64;
-        (expires > 0.0).then(|| (expires, expires - claims.iat as f64))
+        (expires > 0.0).then_some((expires, expires - claims.iat as f64))
     }
 
     /// Forgets both tokens; the user becomes logged out (or, with `removed`, gone).

@@ -5,6 +5,8 @@ use alloc::string::String;
 
 use serde::{Deserialize, Serialize};
 
+use crate::Secret;
+
 /// `new App({ id, baseUrl?, storage?, expiryWarningSeconds? })`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -133,6 +135,25 @@ pub struct ErrorFields {
     pub retry_after: Option<u32>,
 }
 
+/// What a page passes to an `emailPasswordAuth` method: the fields of all of them, each
+/// optional, read once; the SDK sends the route's own body (`bodies`) made from them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountDetails {
+    /// `registerUser`, `resendConfirmationEmail`, `sendResetPasswordEmail`.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// `registerUser`, `resetPassword`.
+    #[serde(default)]
+    pub password: Option<Secret>,
+    /// `confirmUser`, `resetPassword`: the link's secret.
+    #[serde(default)]
+    pub token: Option<Secret>,
+    /// `confirmUser`, `resetPassword`: the link's token id.
+    #[serde(default)]
+    pub token_id: Option<String>,
+}
+
 /// Per-call options of `user.fetch(input, init)` that are the SDK's, not `fetch`'s: read from
 /// the same `init` object.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -211,6 +232,18 @@ mod tests {
             json!({"kind":"identity-at-risk","user":null,"remote":false,"reason":"expiring","expiresAt":1772323200.0})
         );
         assert_eq!(serde_json::to_value(RiskReason::StorageCleared).unwrap(), json!("storage-cleared"));
+    }
+
+    #[test]
+    fn account_details_read_any_route_s_fields_and_refuse_wrong_types() {
+        let details: AccountDetails =
+            serde_json::from_value(json!({ "token": "t", "tokenId": "i", "password": "new password", "other": 1 }))
+                .unwrap();
+        assert_eq!(details.token_id.as_deref(), Some("i"));
+        assert_eq!(details.password.as_ref().map(Secret::expose), Some("new password"));
+        assert_eq!(details.email, None);
+        assert!(serde_json::from_value::<AccountDetails>(json!({ "email": 5 })).is_err());
+        assert!(serde_json::from_value::<AccountDetails>(json!("a@example.com")).is_err());
     }
 
     #[test]
