@@ -130,7 +130,7 @@ node --test e2e/
 fi
 
 step "secrets in logs"
-# No issued refresh token may appear in any server log (SECURITY.md LG-1): the servers above
+# No issued refresh token may appear in any server log (docs/security.md): the servers above
 # logged every request of the suites; tokens are 43-character base64url strings.
 touch "$WORK/none.log"
 if grep -E -q -e '[A-Za-z0-9_-]{43}' -e 'eyJ[A-Za-z0-9_-]{10,}' "$WORK"/*.log; then
