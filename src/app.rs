@@ -10,7 +10,7 @@ use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
 use gloo_net::http::Method;
-use guestpass_protocol::answers::{AuthProvider, LoginAnswer};
+use guestpass_protocol::answers::{AuthProvider, SessionAnswer};
 use guestpass_protocol::page::{StorageArea, UserStatus};
 use guestpass_protocol::CLIENT_API;
 
@@ -166,15 +166,19 @@ impl AppState {
         let body = codec::to_text(&provider.login_body(device_id.clone()));
         let url = self.login_url(provider);
         let outgoing = Outgoing::Protocol { method: Method::POST, url: &url, link: false, body: Some(&body) };
-        let answer: LoginAnswer<JsData> =
+        let answer: SessionAnswer<JsData> =
             request(&outgoing, None).await?.and_then(codec::from_js).ok_or_else(|| Error::invalid_response(200))?;
+        // A login answer has a refresh token and a user id (`LoginAnswer`).
+        let (Some(refresh_token), Some(user_id)) = (answer.refresh_token, answer.user_id) else {
+            return Err(Error::invalid_response(200));
+        };
         if let Some(new_device_id) = answer.device_id.filter(|id| device_id.as_ref() != Some(id)) {
             self.storage.set_device_id(&new_device_id);
         }
         // guestpass sends the profile with the login (docs/wire.md), saving a request.
-        let known = self.find(&answer.user_id);
-        let user = known.unwrap_or_else(|| UserState::new(answer.user_id, provider.provider_type()));
-        user.log_in(provider.provider_type(), answer.access_token, answer.refresh_token, answer.profile);
+        let known = self.find(&user_id);
+        let user = known.unwrap_or_else(|| UserState::new(user_id, provider.provider_type()));
+        user.log_in(provider.provider_type(), answer.access_token, refresh_token, answer.profile);
         self.save(&user);
         self.put_first(&user);
         self.emit(Kind::Login, &user, false);

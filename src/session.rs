@@ -20,7 +20,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use gloo_net::http::Method;
-use guestpass_protocol::answers::{LinkAnswer, RefreshAnswer};
+use guestpass_protocol::answers::SessionAnswer;
 use guestpass_protocol::page::UserStatus;
 use js_sys::{Date, Function, Promise};
 use wasm_bindgen::JsValue;
@@ -99,8 +99,9 @@ pub(crate) async fn link(app: &AppState, user: &Rc<UserState>, provider: &Provid
     let url = app.login_url(provider);
     let outgoing = Outgoing::Protocol { method: Method::POST, url: &url, link: true, body: Some(&body) };
     let answer = authenticated(app, user, &outgoing).await?;
-    let answer: LinkAnswer<JsData> = answer.and_then(codec::from_js).ok_or_else(|| Error::invalid_response(200))?;
-    if answer.user_id != user.id {
+    let answer: SessionAnswer<JsData> = answer.and_then(codec::from_js).ok_or_else(|| Error::invalid_response(200))?;
+    // A link answer names the linking user (`LinkAnswer`).
+    if answer.user_id.as_deref() != Some(user.id.as_str()) {
         return Err(Error::invalid_response(200));
     }
     // The user may have logged out meanwhile: a token of the old session must not revive it.
@@ -174,7 +175,8 @@ async fn refresh_now(app: &AppState, user: &Rc<UserState>) -> Result<()> {
     let same_session = user.refresh_token().as_deref() == Some(token.as_str());
     match answer {
         Ok(body) => {
-            let answer: RefreshAnswer = body.and_then(codec::from_js).ok_or_else(|| Error::invalid_response(200))?;
+            let answer: SessionAnswer<JsData> =
+                body.and_then(codec::from_js).ok_or_else(|| Error::invalid_response(200))?;
             *user.backoff.borrow_mut() = None;
             if same_session {
                 user.set_access_token(answer.access_token);

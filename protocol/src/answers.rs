@@ -51,6 +51,28 @@ pub struct RefreshAnswer {
     pub access_token: Secret,
 }
 
+/// What a client reads from any answer that grants or renews a session (login, link, refresh):
+/// one type for the three, so that a client decodes them with one piece of code. The exact
+/// shapes, which a server answers with, are [`LoginAnswer`], [`LinkAnswer`] and
+/// [`RefreshAnswer`]; a client checks that the fields its route promises are there.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionAnswer<Data> {
+    /// A JWT for the API (every such answer has one).
+    pub access_token: Secret,
+    /// Logins only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<Secret>,
+    /// Logins and links.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Logins and links.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_id: Option<String>,
+    /// Logins and links, from guestpass.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<Profile<Data>>,
+}
+
 /// A user's profile: `GET C/auth/profile`, and the `profile` of login answers.
 ///
 /// `Data` is the free-form JSON of `data` (`{email, name, ...}`) and of each identity's
@@ -211,6 +233,32 @@ mod tests {
             r#"null"#,
         ] {
             assert!(serde_json::from_str::<LoginAnswer<Json>>(text).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_client_reads_every_session_answer_with_one_type() {
+        let login: SessionAnswer<Json> = serde_json::from_str(ANONYMOUS_LOGIN).unwrap();
+        assert_eq!(
+            login.refresh_token.as_ref().map(Secret::expose),
+            Some("q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6j7k8l9z0x1c")
+        );
+        assert_eq!(login.user_id.as_deref(), Some("650000000000000000000001"));
+        assert_eq!(login.profile.unwrap().identities.len(), 1);
+        let link: SessionAnswer<Json> = serde_json::from_str(LINK).unwrap();
+        assert!(link.refresh_token.is_none(), "a link keeps the session's refresh token");
+        assert_eq!(link.profile.unwrap().identities.len(), 2);
+        let refresh: SessionAnswer<Json> = serde_json::from_str(r#"{"access_token":"eyJ.new.sig"}"#).unwrap();
+        assert_eq!(refresh.access_token.expose(), "eyJ.new.sig");
+        assert!(refresh.user_id.is_none() && refresh.profile.is_none());
+        for text in [
+            r#"{}"#,
+            r#"{"access_token":7}"#,
+            r#"{"access_token":"a","user_id":5}"#,
+            r#"{"access_token":"a","profile":{}}"#,
+            "[]",
+        ] {
+            assert!(serde_json::from_str::<SessionAnswer<Json>>(text).is_err(), "{text}");
         }
     }
 
