@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test guestpass has, installing what they need first (scripts/setup.sh --test):
 #   1. server unit and integration tests (real server on a free port, fresh SQLite file each)
-#   2. SDK browser tests in headless Chromium and Firefox, against two real servers
-#      (one with a 2-second access-token lifetime for the expiry tests)
+#   2. SDK browser tests in headless Chromium and Firefox, on the release build the package
+#      ships (same crate, features and profile), against real servers (one with a 2-second
+#      access-token lifetime for the expiry tests) and a second origin that keeps the headers it
+#      receives (scripts/header-echo.mjs)
 #   3. the release build of the SDK package into pkg/, with its size
 #   4. the unmodified realm-web npm package against a real server (Node's test runner)
 #   5. the demo's whole story in headless Chromium with playwright-core (screenshots in
@@ -70,9 +72,23 @@ if wants server; then
 fi
 
 if wants sdk-native; then
-  step "SDK: native unit tests"
+  step "SDK: native unit tests (the SDK's, and the protocol crate's)"
   cargo test -p guestpass --lib
+  cargo test -p guestpass-protocol
 fi
+
+# start_echo: the second origin of the browser tests (scripts/header-echo.mjs); sets URL.
+start_echo() {
+  node "$ROOT/scripts/header-echo.mjs" > "$WORK/echo.log" 2>&1 &
+  PIDS+=($!)
+  URL=""
+  for _ in $(seq 100); do
+    URL=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$WORK/echo.log" | head -1)
+    [ -n "$URL" ] && return 0
+    sleep 0.1
+  done
+  echo "header-echo did not start:"; cat "$WORK/echo.log"; return 1
+}
 
 # Every later stage talks to the debug server binary.
 case " $STAGES " in *" browser "*|*" compat "*|*" e2e "*) cargo build -p guestpass-server ;; esac
@@ -83,10 +99,13 @@ start_server sdk --app-id guestpass-test; export GUESTPASS_TEST_URL=$URL
 start_server sdk-short --app-id guestpass-test --access-token-ttl 2s; export GUESTPASS_TEST_SHORT_URL=$URL
 start_server sdk-limited --app-id guestpass-test --anonymous-signup-limit 2/1h
 export GUESTPASS_TEST_LIMITED_URL=$URL
+start_echo; export GUESTPASS_TEST_ECHO_URL=$URL
 export GUESTPASS_TEST_APP_ID=guestpass-test
 browser_flags=()
 for b in $BROWSERS; do browser_flags+=("--$b"); done
-wasm-pack test --headless "${browser_flags[@]}"
+# --release: the profile scripts/build-sdk.sh packages (Cargo.toml), so the suites run the code
+# that ships.
+wasm-pack test --release --headless "${browser_flags[@]}"
 fi
 
 # The package's size is printed on every run, whichever stages run; e2e loads pkg/.
@@ -112,7 +131,7 @@ node --test e2e/
 fi
 
 step "secrets in logs"
-# No issued refresh token may appear in any server log (SECURITY.md LG-1): the servers above
+# No issued refresh token may appear in any server log (docs/security.md): the servers above
 # logged every request of the suites; tokens are 43-character base64url strings.
 touch "$WORK/none.log"
 if grep -E -q -e '[A-Za-z0-9_-]{43}' -e 'eyJ[A-Za-z0-9_-]{10,}' "$WORK"/*.log; then
