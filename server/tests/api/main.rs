@@ -6,6 +6,7 @@ mod anonymous;
 mod bad_input;
 mod binary;
 mod blog;
+mod custom_jwt_claims;
 mod custom_token;
 mod expiry;
 mod helpers;
