@@ -8,6 +8,7 @@ mod binary;
 mod blog;
 mod custom_jwt_claims;
 mod custom_token;
+mod email_forms;
 mod expiry;
 mod helpers;
 mod link;
