@@ -2,6 +2,7 @@
 //! and talks to it over HTTP.
 
 mod admin;
+mod admin_paging;
 mod anonymous;
 mod bad_input;
 mod binary;
