@@ -13,6 +13,8 @@ mod email_forms;
 mod expiry;
 mod helpers;
 mod link;
+mod logged_binary;
 mod rate_limit;
 mod session;
+mod storage;
 mod userpass;
