@@ -7,6 +7,7 @@ mod anonymous;
 mod bad_input;
 mod binary;
 mod blog;
+mod comment_names;
 mod custom_jwt_claims;
 mod custom_token;
 mod email_forms;
