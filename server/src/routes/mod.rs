@@ -51,6 +51,10 @@ pub fn router(state: AppState) -> Router {
         .nest(API_PREFIX, api)
         .nest("/api/blog", json_api(blog::router()))
         .nest("/api/admin", json_api(admin::router()));
+    if state.config.test_panic_route {
+        tracing::warn!("--test-panic-route: GET /api/test/panic panics on purpose; for tests only");
+        router = router.route("/api/test/panic", axum::routing::get(panic_on_purpose));
+    }
     if let Some(pkg) = state.config.pkg_dir() {
         router = router.nest_service("/pkg", ServiceBuilder::new().layer(compression()).service(ServeDir::new(pkg)));
     }
@@ -73,6 +77,12 @@ pub fn router(state: AppState) -> Router {
             ApiError::internal("a handler panicked").into_response()
         }))
         .layer(TraceLayer::new_for_http())
+}
+
+/// `--test-panic-route` (hidden, off by default): a handler that panics, so a test can show
+/// that the binary as built for release answers 500 in the protocol's shape and goes on.
+async fn panic_on_purpose() -> &'static str {
+    panic!("GET /api/test/panic was called (--test-panic-route)")
 }
 
 /// Static files (the page, the SDK's wasm and glue) go compressed when the browser accepts it:

@@ -15,6 +15,7 @@ mod expiry;
 mod helpers;
 mod link;
 mod logged_binary;
+mod panic_guard;
 mod rate_limit;
 mod session;
 mod storage;
