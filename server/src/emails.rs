@@ -71,6 +71,16 @@ mod tests {
     }
 
     #[test]
+    fn a_canonical_form_is_its_own_canonical_form() {
+        // case and compatibility mappings that interact: dotted capital I, title-case digraph,
+        // final sigma, Kelvin sign, Roman numeral, squared unit
+        for raw in ["\u{130}@x.de", "\u{1C5}@x.de", "ΑΣ@x.gr", "\u{212A}@x.de", "\u{216B}@x.de", "\u{33C2}@x.de"] {
+            let once = canonical(raw).unwrap();
+            assert_eq!(canonical(&once).as_deref(), Ok(once.as_str()), "{raw:?}");
+        }
+    }
+
+    #[test]
     fn invisible_characters_are_refused() {
         for hidden in ['\u{200B}', '\u{200C}', '\u{200D}', '\u{00AD}', '\u{2060}', '\u{FEFF}', '\u{202E}', '\u{FE0F}'] {
             let email = format!("ali{hidden}ce@example.com");
