@@ -9,11 +9,15 @@
 #   4. the unmodified realm-web npm package against a real server (Node's test runner)
 #   5. the demo's whole story in headless Chromium with playwright-core (screenshots in
 #      artifacts/e2e/)
+#   6. the release build of the server (`cargo build --release`, LTO: minutes on 2 cores):
+#      a handler panic there answers 500 and the server goes on
+#   7. every cargo-fuzz target in server/fuzz for FUZZ_SECONDS (default 60) each, failing on
+#      any panic, hang or leak (nightly toolchain, cargo-fuzz)
 # Set SKIP_SETUP=1 to skip the installer, BROWSERS="chrome" to run one browser.
 #
 # `scripts/test.sh STAGE...` runs only the named stages, in the order above:
 #   lint (cargo fmt --check, clippy native and wasm32), server, sdk-native, browser, package,
-#   compat, e2e. With no STAGE, every one runs.
+#   compat, e2e, release, fuzz. With no STAGE, every one runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -21,7 +25,7 @@ ROOT=$(pwd)
 . scripts/env.sh
 BROWSERS=${BROWSERS:-chrome firefox}
 
-ALL_STAGES="lint server sdk-native browser package compat e2e"
+ALL_STAGES="lint server sdk-native browser package compat e2e release fuzz"
 STAGES=${*:-$ALL_STAGES}
 for s in $STAGES; do
   case " $ALL_STAGES " in *" $s "*) ;; *) echo "unknown stage '$s'; stages: $ALL_STAGES"; exit 2 ;; esac
@@ -128,6 +132,37 @@ export GUESTPASS_E2E_URL=$URL GUESTPASS_E2E_ADMIN_KEY=$E2E_KEY
 start_server tabs --app-id guestpass-tabs --www "$ROOT/e2e/tabs" --pkg "$ROOT/pkg" --access-token-ttl 2s
 export GUESTPASS_TABS_URL=$URL
 node --test e2e/
+fi
+
+if wants release; then
+  step "release build of the server: a handler panic answers 500 and the server goes on"
+  cargo build --release -p guestpass-server
+  GUESTPASS_RELEASE_BIN="$ROOT/target/release/guestpass-server" \
+    cargo test -p guestpass-server --test release -- --ignored
+fi
+
+if wants fuzz; then
+  FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+  step "fuzz: each target in server/fuzz for ${FUZZ_SECONDS}s (a panic, a hang over 10s or a leak fails)"
+  cargo +nightly --version >/dev/null 2>&1 \
+    || { echo "the fuzz stage needs a nightly toolchain (rustup toolchain list)"; exit 1; }
+  command -v cargo-fuzz >/dev/null || { echo "the fuzz stage needs cargo-fuzz: scripts/setup.sh --test"; exit 1; }
+  # Run from server/: cargo-fuzz finds server/fuzz. The kept corpus (server/fuzz/corpus/) is
+  # read, never written: new inputs go to a scratch corpus; crashes to server/fuzz/artifacts/.
+  (cd server && cargo +nightly fuzz build)
+  fuzz_targets=$(cd server && cargo +nightly fuzz list)
+  for target in $fuzz_targets; do
+    mkdir -p "$WORK/fuzz-corpus/$target"
+    out="$WORK/fuzz-$target.out"
+    if (cd server && cargo +nightly fuzz run "$target" "$WORK/fuzz-corpus/$target" "fuzz/corpus/$target" -- \
+        -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1) > "$out" 2>&1; then
+      grep -E '^(Done [0-9]+ runs|stat::number_of_executed_units|stat::peak_rss_mb)' "$out" || true
+      echo "fuzz target $target: no panic, hang or leak in ${FUZZ_SECONDS}s"
+    else
+      tail -n 60 "$out"
+      echo "fuzz target $target failed; the input is in server/fuzz/artifacts/$target/"; exit 1
+    fi
+  done
 fi
 
 step "secrets in logs"

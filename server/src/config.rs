@@ -85,6 +85,26 @@ pub struct Config {
     #[arg(long, env = "GUESTPASS_CUSTOM_JWT_AUDIENCE")]
     pub custom_jwt_audience: Option<String>,
 
+    // Parsers and storage hygiene (issue 16)
+    /// If set, external JWTs must carry this `iss` (a single string).
+    #[arg(long, env = "GUESTPASS_CUSTOM_JWT_ISSUER")]
+    pub custom_jwt_issuer: Option<String>,
+
+    /// Longest lifetime an external JWT may claim: `exp - iat`, or `exp - now` without `iat`.
+    /// Tokens minted for a login are short-lived; one valid for years is a stolen-forever token.
+    #[arg(long, env = "GUESTPASS_CUSTOM_JWT_MAX_LIFETIME", default_value = "1h", value_parser = parse_duration)]
+    pub custom_jwt_max_lifetime: Duration,
+
+    /// How long a database write waits for a lock another process holds (a backup, a `sqlite3`
+    /// shell) before the request is answered 503 with Retry-After.
+    #[arg(long, env = "GUESTPASS_DATABASE_BUSY_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
+    pub database_busy_timeout: Duration,
+
+    /// For tests of the release build only: mounts `GET /api/test/panic`, whose handler
+    /// panics, to show that a panic answers 500 and the server goes on. Never in production.
+    #[arg(long, hide = true)]
+    pub test_panic_route: bool,
+
     /// Key for the admin console and API (`Authorization: Bearer <key>`). Default: generated on
     /// first start and kept beside the data file (`<data>.admin-key`); its path is logged.
     #[arg(long, env = "GUESTPASS_ADMIN_KEY", hide_env_values = true)]
@@ -223,6 +243,10 @@ impl fmt::Debug for Config {
             .field("custom_jwt_secret", &self.custom_jwt_secret.as_ref().map(|_| "<redacted>"))
             .field("custom_jwt_public_key", &self.custom_jwt_public_key)
             .field("custom_jwt_audience", &self.custom_jwt_audience)
+            .field("custom_jwt_issuer", &self.custom_jwt_issuer)
+            .field("custom_jwt_max_lifetime", &self.custom_jwt_max_lifetime)
+            .field("database_busy_timeout", &self.database_busy_timeout)
+            .field("test_panic_route", &self.test_panic_route)
             .field("admin_key", &self.admin_key.as_ref().map(|_| "<redacted>"))
             .field("anonymous_inactivity", &self.anonymous_inactivity)
             .field("cleanup_interval", &self.cleanup_interval)

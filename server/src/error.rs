@@ -95,15 +95,16 @@ impl ApiError {
         e
     }
 
-    /// The server is at a bound it keeps on purpose (queued hashes, requests in flight).
-    pub fn overloaded(what: &str, seconds: u64) -> Self {
-        let mut e = Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "ServiceUnavailable",
-            format!("too many {what} in progress; try again in {seconds} s"),
-        );
+    /// Not now, for a reason that passes (e.g. the database is locked); try again in `seconds`.
+    pub fn unavailable(message: impl Into<Cow<'static, str>>, seconds: u64) -> Self {
+        let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", message);
         e.retry_after = Some(seconds);
         e
+    }
+
+    /// The server is at a bound it keeps on purpose (queued hashes, requests in flight).
+    pub fn overloaded(what: &str, seconds: u64) -> Self {
+        Self::unavailable(format!("too many {what} in progress; try again in {seconds} s"), seconds)
     }
 
     /// The request took longer than `--request-timeout` (a slow upload, say).
@@ -146,6 +147,11 @@ impl std::error::Error for ApiError {}
 
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
+        if e.is_busy() {
+            // Nothing was written; the operator needs the cause, the client a time to retry.
+            tracing::warn!(cause = %e, "database locked past the busy timeout; answered 503");
+            return ApiError::unavailable("the database is busy; try again shortly", 1);
+        }
         ApiError::internal(e)
     }
 }

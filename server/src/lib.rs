@@ -14,6 +14,7 @@ pub mod extract;
 pub mod ids;
 pub mod limits;
 pub mod outbox;
+pub mod paging;
 pub mod passwords;
 pub mod routes;
 pub mod secrets;

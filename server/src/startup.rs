@@ -29,7 +29,7 @@ impl Application {
         };
         let external_jwt = ExternalJwt::from_config(&config)?;
         let admin_key = AdminKey::from_config(&config)?;
-        let store = SqliteStore::open(&config.data)?;
+        let store = SqliteStore::open_with(&config.data, config.database_busy_timeout)?;
         let tokens = AccessTokens::new(key, &config.app_id, config.access_token_ttl, config.anonymous_inactivity);
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;

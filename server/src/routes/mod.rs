@@ -55,6 +55,10 @@ pub fn router(state: AppState) -> Router {
         .nest(API_PREFIX, api)
         .nest("/api/blog", json_api(blog::router()).layer(cors()))
         .nest("/api/admin", json_api(admin::router()));
+    if state.config.test_panic_route {
+        tracing::warn!("--test-panic-route: GET /api/test/panic panics on purpose; for tests only");
+        router = router.route("/api/test/panic", axum::routing::get(panic_on_purpose));
+    }
     if let Some(pkg) = state.config.pkg_dir() {
         router = router
             .nest_service("/pkg", ServiceBuilder::new().layer(cors()).layer(compression()).service(ServeDir::new(pkg)));
@@ -113,6 +117,12 @@ fn edge_error(error: &BoxError) -> ApiError {
     } else {
         ApiError::internal(error)
     }
+}
+
+/// `--test-panic-route` (hidden, off by default): a handler that panics, so a test can show
+/// that the binary as built for release answers 500 in the protocol's shape and goes on.
+async fn panic_on_purpose() -> &'static str {
+    panic!("GET /api/test/panic was called (--test-panic-route)")
 }
 
 /// Static files (the page, the SDK's wasm and glue) go compressed when the browser accepts it:

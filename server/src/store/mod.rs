@@ -21,6 +21,24 @@ pub enum StoreError {
     WriterStopped,
     #[error("commit failed: {0}")]
     Commit(String),
+    #[error("the database is locked by another connection: {0}")]
+    Busy(String),
+}
+
+impl StoreError {
+    /// Whether another connection (another process: a backup, a `sqlite3` shell) held a lock
+    /// past the busy timeout. Retrying later can succeed; nothing is wrong with the request.
+    pub fn is_busy(&self) -> bool {
+        match self {
+            StoreError::Busy(_) => true,
+            StoreError::Sqlite(e) => is_lock_error(e),
+            _ => false,
+        }
+    }
+}
+
+fn is_lock_error(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
