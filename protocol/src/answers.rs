@@ -103,6 +103,11 @@ pub struct Profile<Data> {
     /// seconds (a guestpass extension).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<u64>,
+    /// For a signed-in (not anonymous) user: when the session ends unless it is refreshed
+    /// before (its idle lifetime), or at the latest (its absolute lifetime), epoch seconds (a
+    /// guestpass extension).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_expires_at: Option<u64>,
 }
 
 /// One identity of a user.

@@ -3,6 +3,7 @@
 //! package both have a backend. See `docs/wire.md` for the routes and the decisions behind them.
 
 pub mod admin_key;
+pub mod answers;
 pub mod blog;
 pub mod cleanup;
 pub mod client_addr;

@@ -7,12 +7,15 @@ use axum::{
     routing::post,
     Json, Router,
 };
-use serde::Deserialize;
+use guestpass_protocol::{
+    answers::{LinkAnswer, LoginAnswer},
+    Secret,
+};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::session::profile_json;
 use crate::{
-    emails,
+    answers, emails,
     error::ApiError,
     extract::{BearerToken, ClientAddr, JsonBody},
     ids,
@@ -27,6 +30,15 @@ use crate::{
 pub const ANON_USER: &str = "anon-user";
 pub const LOCAL_USERPASS: &str = "local-userpass";
 pub const CUSTOM_TOKEN: &str = "custom-token";
+
+/// What the login route answers: a new session, or (`?link=true`) the same session with a new
+/// access token.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Answer {
+    Login(LoginAnswer<Value>),
+    Link(LinkAnswer<Value>),
+}
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/app/{app_id}/auth/providers/{provider}/login", post(login))
@@ -94,7 +106,7 @@ async fn login(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     JsonBody(body): JsonBody<LoginBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Answer>, ApiError> {
     state.check_app(&app_id)?;
     if !state.provider_enabled(&provider) {
         return Err(ApiError::provider_not_found(&provider));
@@ -191,7 +203,7 @@ fn external_identity(state: &AppState, body: &LoginBody) -> Result<NewIdentity, 
 }
 
 /// Logs in with a proven identity: its user, or a new one, and a new session.
-async fn identity_login(state: &AppState, body: &LoginBody, identity: NewIdentity) -> Result<Json<Value>, ApiError> {
+async fn identity_login(state: &AppState, body: &LoginBody, identity: NewIdentity) -> Result<Json<Answer>, ApiError> {
     let now = ids::now_secs();
     let refresh_token = RefreshToken::generate();
     let session =
@@ -220,18 +232,18 @@ async fn identity_login(state: &AppState, body: &LoginBody, identity: NewIdentit
     if login.created_user {
         tracing::info!(user_id = %s.user_id, "user created");
     }
-    Ok(Json(json!({
-        "access_token": access_token,
-        "refresh_token": refresh_token.as_str(),
-        "user_id": s.user_id,
-        "device_id": s.device_id,
-        "profile": profile_json(state, &login.user, s.ends_at)?,
+    Ok(Json(Answer::Login(LoginAnswer {
+        access_token: Secret::new(access_token),
+        refresh_token: Secret::new(refresh_token.as_str().to_owned()),
+        profile: Some(answers::profile(state, &login.user, s.ends_at)?),
+        user_id: s.user_id.clone(),
+        device_id: Some(s.device_id.clone()),
     })))
 }
 
 /// Attaches a proven identity to the user of the bearer's session. The session and its
 /// refresh token stay valid; a new access token says the user is no longer anonymous.
-async fn link_identity(state: &AppState, grant: AccessGrant, identity: NewIdentity) -> Result<Json<Value>, ApiError> {
+async fn link_identity(state: &AppState, grant: AccessGrant, identity: NewIdentity) -> Result<Json<Answer>, ApiError> {
     let now = ids::now_secs();
     let (user_id, session_id) = (grant.user_id.clone(), grant.session_id.clone());
     let lifetimes = state.session_lifetimes();
@@ -268,15 +280,15 @@ async fn link_identity(state: &AppState, grant: AccessGrant, identity: NewIdenti
         now,
     )?;
     tracing::info!(user_id = %user.id, "identity linked");
-    Ok(Json(json!({
-        "access_token": access_token,
-        "user_id": user.id,
-        "device_id": grant.device_id,
-        "profile": profile_json(state, &user, session_ends_at)?,
+    Ok(Json(Answer::Link(LinkAnswer {
+        access_token: Secret::new(access_token),
+        profile: Some(answers::profile(state, &user, session_ends_at)?),
+        user_id: user.id,
+        device_id: Some(grant.device_id),
     })))
 }
 
-async fn anonymous_login(state: &AppState, body: &LoginBody) -> Result<Json<Value>, ApiError> {
+async fn anonymous_login(state: &AppState, body: &LoginBody) -> Result<Json<Answer>, ApiError> {
     let now = ids::now_secs();
     let refresh_token = RefreshToken::generate();
     let new = NewAnonymousUser {
@@ -315,12 +327,12 @@ async fn anonymous_login(state: &AppState, body: &LoginBody) -> Result<Json<Valu
     let device_id = new.session.device_id.clone();
     state.store(move |store| store.create_anonymous_user(&new)).await?;
     tracing::info!(user_id = %user.id, "anonymous user created");
-    Ok(Json(json!({
-        "access_token": access_token,
-        "refresh_token": refresh_token.as_str(),
-        "user_id": user.id,
-        "device_id": device_id,
-        "profile": profile_json(state, &user, None)?,
+    Ok(Json(Answer::Login(LoginAnswer {
+        access_token: Secret::new(access_token),
+        refresh_token: Secret::new(refresh_token.as_str().to_owned()),
+        profile: Some(answers::profile(state, &user, None)?),
+        user_id: user.id,
+        device_id: Some(device_id),
     })))
 }
 

@@ -28,3 +28,4 @@ mod startup_log;
 mod storage;
 mod throttle;
 mod userpass;
+mod wire_shapes;
