@@ -25,8 +25,12 @@ pub struct AppConfiguration {
 }
 
 /// The `storage` option, and `persistence.storage`.
+///
+/// Read as a string, then matched (`TryFrom<String>`): the SDK decodes no other enum, and
+/// serde's enum machinery (variant access, payload checks) would cost the wasm about 1 KB for
+/// this one three-word option.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", try_from = "String")]
 pub enum StorageArea {
     /// `localStorage`: shared by the tabs, kept across restarts.
     Local,
@@ -34,6 +38,19 @@ pub enum StorageArea {
     Session,
     /// This page, until it reloads.
     Memory,
+}
+
+impl TryFrom<String> for StorageArea {
+    type Error = &'static str;
+
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        match name.as_str() {
+            "local" => Ok(StorageArea::Local),
+            "session" => Ok(StorageArea::Session),
+            "memory" => Ok(StorageArea::Memory),
+            _ => Err("expected \"local\", \"session\" or \"memory\""),
+        }
+    }
 }
 
 /// `app.persistence`.
@@ -181,6 +198,16 @@ mod tests {
         assert_eq!(full.expiry_warning_seconds, Some(60.0));
         let bare: AppConfiguration = serde_json::from_value(json!({ "id": "blog" })).unwrap();
         assert_eq!((bare.base_url, bare.storage), (None, None));
+    }
+
+    #[test]
+    fn every_storage_area_reads_back_the_name_it_is_written_as() {
+        for area in [StorageArea::Local, StorageArea::Session, StorageArea::Memory] {
+            let name = serde_json::to_value(area).unwrap();
+            assert_eq!(serde_json::from_value::<StorageArea>(name).unwrap(), area);
+        }
+        assert!(serde_json::from_value::<StorageArea>(json!("Local")).is_err());
+        assert!(serde_json::from_value::<StorageArea>(json!({ "local": null })).is_err());
     }
 
     #[test]
