@@ -127,11 +127,10 @@ impl UserState {
         self.data.borrow().profile.as_ref().map_or(0, |p| p.identities.len())
     }
 
-    /// `(id, provider type)` of each identity, from the profile.
-    pub(crate) fn identities(&self) -> Vec<(String, String)> {
+    /// `read` of the profile's identities (none without a profile), borrowed.
+    pub(crate) fn with_identities<R>(&self, read: impl FnOnce(&[Identity<JsData>]) -> R) -> R {
         let data = self.data.borrow();
-        let list: &[Identity<JsData>] = data.profile.as_ref().map_or(&[], |p| &p.identities);
-        list.iter().map(|i| (i.id.clone(), i.provider_type.clone())).collect()
+        read(data.profile.as_ref().map_or(&[], |p| &p.identities))
     }
 
     /// The profile's `data`, when it is an object.

@@ -64,14 +64,14 @@ pub struct Persistence {
     pub fallback: bool,
 }
 
-/// An entry of `user.identities`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// An entry of `user.identities`, borrowed from the profile it is read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct UserIdentity {
+pub struct UserIdentity<'a> {
     /// The identity's id.
-    pub id: String,
+    pub id: &'a str,
     /// Its provider type.
-    pub provider_type: String,
+    pub provider_type: &'a str,
 }
 
 /// `user.state`: realm-web's three states.
@@ -230,7 +230,7 @@ mod tests {
             serde_json::to_value(persistence).unwrap(),
             json!({"storage":"memory","durable":false,"fallback":true})
         );
-        let identity = UserIdentity { id: "i".into(), provider_type: "anon-user".into() };
+        let identity = UserIdentity { id: "i", provider_type: "anon-user" };
         assert_eq!(serde_json::to_value(&identity).unwrap(), json!({"id":"i","providerType":"anon-user"}));
         assert_eq!(serde_json::to_value(UserStatus::LoggedOut).unwrap(), json!("logged-out"));
         let fields = ErrorFields { code: "TooManyRequests".into(), status: 429, retry_after: Some(30) };
