@@ -668,7 +668,7 @@ impl Listeners {
 fn to_js_error(error: Error) -> JsValue {
     let js = js_sys::Error::new(&error.message);
     js.set_name("GuestpassError");
-    let fields = ErrorFields { code: error.code.into_owned(), status: error.status, retry_after: error.retry_after };
+    let fields = ErrorFields { code: &error.code, status: error.status, retry_after: error.retry_after };
     Object::assign(&js, codec::to_js(&fields).unchecked_ref());
     js.into()
 }

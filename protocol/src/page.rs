@@ -140,11 +140,11 @@ pub enum RiskReason {
 }
 
 /// The fields the SDK puts on the `GuestpassError` a promise rejects with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ErrorFields {
+pub struct ErrorFields<'a> {
     /// The server's `error_code` or a client code (`NetworkError`...).
-    pub code: String,
+    pub code: &'a str,
     /// The HTTP status, 0 without a response.
     pub status: u16,
     /// Seconds to wait before trying again (`Retry-After`).
@@ -233,12 +233,12 @@ mod tests {
         let identity = UserIdentity { id: "i", provider_type: "anon-user" };
         assert_eq!(serde_json::to_value(&identity).unwrap(), json!({"id":"i","providerType":"anon-user"}));
         assert_eq!(serde_json::to_value(UserStatus::LoggedOut).unwrap(), json!("logged-out"));
-        let fields = ErrorFields { code: "TooManyRequests".into(), status: 429, retry_after: Some(30) };
+        let fields = ErrorFields { code: "TooManyRequests", status: 429, retry_after: Some(30) };
         assert_eq!(
             serde_json::to_value(&fields).unwrap(),
             json!({"code":"TooManyRequests","status":429,"retryAfter":30})
         );
-        let fields = ErrorFields { code: "NetworkError".into(), status: 0, retry_after: None };
+        let fields = ErrorFields { code: "NetworkError", status: 0, retry_after: None };
         assert_eq!(serde_json::to_value(&fields).unwrap(), json!({"code":"NetworkError","status":0}));
     }
 
