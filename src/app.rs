@@ -255,7 +255,7 @@ impl AppState {
     /// Writes `user`'s record (unless it was removed meanwhile).
     fn save(&self, user: &UserState) {
         if user.state() != UserStatus::Removed {
-            self.storage.set_user(&user.id, &user.stored());
+            user.with_record(|record| self.storage.set_user(&user.id, record));
             user.vanished.set(false);
         }
     }
