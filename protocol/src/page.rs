@@ -231,15 +231,15 @@ mod tests {
             json!({"storage":"memory","durable":false,"fallback":true})
         );
         let identity = UserIdentity { id: "i", provider_type: "anon-user" };
-        assert_eq!(serde_json::to_value(&identity).unwrap(), json!({"id":"i","providerType":"anon-user"}));
+        assert_eq!(serde_json::to_value(identity).unwrap(), json!({"id":"i","providerType":"anon-user"}));
         assert_eq!(serde_json::to_value(UserStatus::LoggedOut).unwrap(), json!("logged-out"));
         let fields = ErrorFields { code: "TooManyRequests", status: 429, retry_after: Some(30) };
         assert_eq!(
-            serde_json::to_value(&fields).unwrap(),
+            serde_json::to_value(fields).unwrap(),
             json!({"code":"TooManyRequests","status":429,"retryAfter":30})
         );
         let fields = ErrorFields { code: "NetworkError", status: 0, retry_after: None };
-        assert_eq!(serde_json::to_value(&fields).unwrap(), json!({"code":"NetworkError","status":0}));
+        assert_eq!(serde_json::to_value(fields).unwrap(), json!({"code":"NetworkError","status":0}));
     }
 
     #[test]
