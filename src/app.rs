@@ -9,7 +9,6 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 
-use gloo_net::http::Method;
 use guestpass_protocol::answers::{AuthProvider, SessionAnswer};
 use guestpass_protocol::page::{StorageArea, UserStatus};
 use guestpass_protocol::CLIENT_API;
@@ -21,7 +20,7 @@ use crate::events::{Change, Kind, Risk, Sink};
 use crate::locks;
 use crate::storage::Storage;
 use crate::tabs;
-use crate::transport::{request, Outgoing};
+use crate::transport::{request, Outgoing, Verb};
 use crate::user::UserState;
 
 /// The longest a lock holder waits for its predecessor's writes to reach this tab (see
@@ -165,7 +164,7 @@ impl AppState {
         let device_id = self.storage.device_id();
         let body = codec::to_text(&provider.login_body(device_id.clone()));
         let url = self.login_url(provider);
-        let outgoing = Outgoing::Protocol { method: Method::POST, url: &url, link: false, body: Some(&body) };
+        let outgoing = Outgoing::Protocol { method: Verb::Post, url: &url, link: false, body: Some(&body) };
         let answer: SessionAnswer<JsData> =
             request(&outgoing, None).await?.and_then(codec::from_js).ok_or_else(|| Error::invalid_response(200))?;
         // A login answer has a refresh token and a user id (`LoginAnswer`).
@@ -190,7 +189,7 @@ impl AppState {
     /// `GET A/auth/providers`.
     pub(crate) async fn auth_providers(&self) -> Result<Vec<AuthProvider>> {
         let url = self.app_url("/auth/providers");
-        let answer = request(&Outgoing::route(Method::GET, &url), None).await?;
+        let answer = request(&Outgoing::route(Verb::Get, &url), None).await?;
         answer.and_then(codec::from_js).ok_or_else(|| Error::invalid_response(200))
     }
 
@@ -198,7 +197,7 @@ impl AppState {
     /// confirm, the reset and resend routes).
     pub(crate) async fn userpass(&self, route: &str, body: &str) -> Result<()> {
         let url = [&self.app_url("/auth/providers/local-userpass/"), route].concat();
-        request(&Outgoing::Protocol { method: Method::POST, url: &url, link: false, body: Some(body) }, None)
+        request(&Outgoing::Protocol { method: Verb::Post, url: &url, link: false, body: Some(body) }, None)
             .await
             .map(drop)
     }
@@ -256,7 +255,7 @@ impl AppState {
     /// Writes `user`'s record (unless it was removed meanwhile).
     fn save(&self, user: &UserState) {
         if user.state() != UserStatus::Removed {
-            self.storage.set_user(&user.id, &user.stored());
+            user.with_record(|record| self.storage.set_user(&user.id, record));
             user.vanished.set(false);
         }
     }

@@ -477,9 +477,11 @@ impl User {
     /// The user's identities, from its profile.
     #[wasm_bindgen(getter, unchecked_return_type = "UserIdentity[]")]
     pub fn identities(&self) -> JsValue {
-        let list: Vec<UserIdentity> =
-            self.user.identities().into_iter().map(|(id, provider_type)| UserIdentity { id, provider_type }).collect();
-        codec::to_js(&list)
+        self.user.with_identities(|identities| {
+            let list: Vec<UserIdentity<'_>> =
+                identities.iter().map(|i| UserIdentity { id: &i.id, provider_type: &i.provider_type }).collect();
+            codec::to_js(&list)
+        })
     }
 
     /// The access token, or `null` when logged out.
@@ -666,7 +668,7 @@ impl Listeners {
 fn to_js_error(error: Error) -> JsValue {
     let js = js_sys::Error::new(&error.message);
     js.set_name("GuestpassError");
-    let fields = ErrorFields { code: error.code.into_owned(), status: error.status, retry_after: error.retry_after };
+    let fields = ErrorFields { code: &error.code, status: error.status, retry_after: error.retry_after };
     Object::assign(&js, codec::to_js(&fields).unchecked_ref());
     js.into()
 }

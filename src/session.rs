@@ -19,7 +19,6 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use gloo_net::http::Method;
 use guestpass_protocol::answers::SessionAnswer;
 use guestpass_protocol::page::UserStatus;
 use js_sys::{Date, Function, Promise};
@@ -32,7 +31,7 @@ use crate::credentials::Provider;
 use crate::error::{Error, Result, INVALID_ARGUMENT, NOT_LOGGED_IN};
 use crate::events::Kind;
 use crate::locks;
-use crate::transport::{read, refused_session, request, send, Outgoing};
+use crate::transport::{read, refused_session, request, send, Outgoing, Verb};
 use crate::user::{Profile, UserState};
 
 /// The first back-off after a refresh failed without a definitive answer, and the longest.
@@ -97,7 +96,7 @@ pub(crate) async fn link(app: &AppState, user: &Rc<UserState>, provider: &Provid
     let session = user.refresh_token().ok_or_else(not_logged_in)?;
     let body = codec::to_text(&provider.login_body(app.device_id()));
     let url = app.login_url(provider);
-    let outgoing = Outgoing::Protocol { method: Method::POST, url: &url, link: true, body: Some(&body) };
+    let outgoing = Outgoing::Protocol { method: Verb::Post, url: &url, link: true, body: Some(&body) };
     let answer = authenticated(app, user, &outgoing).await?;
     let answer: SessionAnswer<JsData> = answer.and_then(codec::from_js).ok_or_else(|| Error::invalid_response(200))?;
     // A link answer names the linking user (`LinkAnswer`).
@@ -169,7 +168,7 @@ async fn refresh_now(app: &AppState, user: &Rc<UserState>) -> Result<()> {
     }
     let token = user.refresh_token().ok_or_else(not_logged_in)?;
     let url = app.session_url();
-    let answer = request(&Outgoing::route(Method::POST, &url), Some(&token)).await;
+    let answer = request(&Outgoing::route(Verb::Post, &url), Some(&token)).await;
     // The user may have logged out (or in again) while we waited: only touch the session we
     // refreshed.
     let same_session = user.refresh_token().as_deref() == Some(token.as_str());
@@ -209,7 +208,7 @@ pub(crate) struct Backoff {
 /// `GET C/auth/profile`; stores the profile.
 pub(crate) async fn refresh_profile(app: &AppState, user: &Rc<UserState>) -> Result<()> {
     let url = app.profile_url();
-    let body = authenticated(app, user, &Outgoing::route(Method::GET, &url)).await?;
+    let body = authenticated(app, user, &Outgoing::route(Verb::Get, &url)).await?;
     let profile: Profile = body.and_then(codec::from_js).ok_or_else(|| Error::invalid_response(200))?;
     let linked = profile.identities.len() != user.identity_count();
     user.set_profile(profile);
@@ -231,7 +230,7 @@ pub(crate) async fn log_out(app: &AppState, user: &Rc<UserState>, remove: bool) 
         return Ok(());
     };
     let url = app.session_url();
-    match request(&Outgoing::route(Method::DELETE, &url), Some(&token)).await {
+    match request(&Outgoing::route(Verb::Delete, &url), Some(&token)).await {
         Err(error) if error.status != 401 => Err(error),
         _ => Ok(()),
     }
@@ -241,7 +240,7 @@ pub(crate) async fn log_out(app: &AppState, user: &Rc<UserState>, remove: bool) 
 /// forgets it here. If the server refuses, nothing changes here.
 pub(crate) async fn delete_user(app: &AppState, user: &Rc<UserState>) -> Result<()> {
     let url = app.delete_url();
-    authenticated(app, user, &Outgoing::route(Method::DELETE, &url)).await?;
+    authenticated(app, user, &Outgoing::route(Verb::Delete, &url)).await?;
     app.end_session(user, true);
     Ok(())
 }

@@ -22,10 +22,8 @@ pub(crate) type Profile = WireProfile<JsData>;
 
 /// What changes about a user. Not `Debug`: it holds tokens.
 struct UserData {
-    provider_type: String,
-    access_token: Option<Secret>,
-    refresh_token: Option<Secret>,
-    profile: Option<Profile>,
+    /// Kept as the record it is stored as, so that storing it copies nothing.
+    record: Record,
     removed: bool,
 }
 
@@ -55,10 +53,12 @@ impl UserState {
         Rc::new(UserState {
             id,
             data: RefCell::new(UserData {
-                provider_type: provider_type.to_owned(),
-                access_token: None,
-                refresh_token: None,
-                profile: None,
+                record: Record {
+                    provider_type: provider_type.to_owned(),
+                    access_token: None,
+                    refresh_token: None,
+                    profile: None,
+                },
                 removed: false,
             }),
             refreshing: RefCell::new(None),
@@ -72,32 +72,21 @@ impl UserState {
 
     /// A user read back from storage.
     pub(crate) fn restore(id: String, stored: Record) -> Rc<UserState> {
-        let user = UserState::new(id, &stored.provider_type);
-        {
-            let mut data = user.data.borrow_mut();
-            data.access_token = stored.access_token;
-            data.refresh_token = stored.refresh_token;
-            data.profile = stored.profile;
-        }
+        let user = UserState::new(id, "");
+        user.data.borrow_mut().record = stored;
         user
     }
 
-    /// The record to store.
-    pub(crate) fn stored(&self) -> Record {
-        let data = self.data.borrow();
-        Record {
-            provider_type: data.provider_type.clone(),
-            access_token: data.access_token.clone(),
-            refresh_token: data.refresh_token.clone(),
-            profile: data.profile.clone(),
-        }
+    /// `write` of the record to store, borrowed.
+    pub(crate) fn with_record<R>(&self, write: impl FnOnce(&Record) -> R) -> R {
+        write(&self.data.borrow().record)
     }
 
     pub(crate) fn state(&self) -> UserStatus {
         let data = self.data.borrow();
         if data.removed {
             UserStatus::Removed
-        } else if data.refresh_token.is_some() {
+        } else if data.record.refresh_token.is_some() {
             UserStatus::Active
         } else {
             UserStatus::LoggedOut
@@ -113,38 +102,37 @@ impl UserState {
     /// anonymous: it is kept on logout and not reused by anonymous logins.
     pub(crate) fn is_anonymous(&self) -> bool {
         let data = self.data.borrow();
-        match data.profile.as_ref().map(|p| &p.identities) {
+        match data.record.profile.as_ref().map(|p| &p.identities) {
             Some(identities) if !identities.is_empty() => identities.iter().all(|i| i.provider_type == ANON_USER),
-            _ => data.provider_type == ANON_USER,
+            _ => data.record.provider_type == ANON_USER,
         }
     }
 
     pub(crate) fn provider_type(&self) -> String {
-        self.data.borrow().provider_type.clone()
+        self.data.borrow().record.provider_type.clone()
     }
 
     pub(crate) fn identity_count(&self) -> usize {
-        self.data.borrow().profile.as_ref().map_or(0, |p| p.identities.len())
+        self.data.borrow().record.profile.as_ref().map_or(0, |p| p.identities.len())
     }
 
-    /// `(id, provider type)` of each identity, from the profile.
-    pub(crate) fn identities(&self) -> Vec<(String, String)> {
+    /// `read` of the profile's identities (none without a profile), borrowed.
+    pub(crate) fn with_identities<R>(&self, read: impl FnOnce(&[Identity<JsData>]) -> R) -> R {
         let data = self.data.borrow();
-        let list: &[Identity<JsData>] = data.profile.as_ref().map_or(&[], |p| &p.identities);
-        list.iter().map(|i| (i.id.clone(), i.provider_type.clone())).collect()
+        read(data.record.profile.as_ref().map_or(&[], |p| &p.identities))
     }
 
     /// The profile's `data`, when it is an object.
     pub(crate) fn profile_data(&self) -> Option<JsData> {
-        self.data.borrow().profile.as_ref().map(|p| p.data.clone()).filter(|d| d.0.is_object())
+        self.data.borrow().record.profile.as_ref().map(|p| p.data.clone()).filter(|d| d.0.is_object())
     }
 
     pub(crate) fn access_token(&self) -> Option<String> {
-        self.data.borrow().access_token.as_ref().map(|t| t.expose().to_owned())
+        self.data.borrow().record.access_token.as_ref().map(|t| t.expose().to_owned())
     }
 
     pub(crate) fn refresh_token(&self) -> Option<String> {
-        self.data.borrow().refresh_token.as_ref().map(|t| t.expose().to_owned())
+        self.data.borrow().record.refresh_token.as_ref().map(|t| t.expose().to_owned())
     }
 
     /// Takes the tokens and profile of a successful login.
@@ -156,12 +144,12 @@ impl UserState {
         profile: Option<Profile>,
     ) {
         let mut data = self.data.borrow_mut();
-        provider_type.clone_into(&mut data.provider_type);
-        data.access_token = Some(access_token);
-        data.refresh_token = Some(refresh_token);
+        provider_type.clone_into(&mut data.record.provider_type);
+        data.record.access_token = Some(access_token);
+        data.record.refresh_token = Some(refresh_token);
         // A login without a profile keeps the one we had: the identities did not change.
         if profile.is_some() {
-            data.profile = profile;
+            data.record.profile = profile;
         }
         data.removed = false;
         self.vanished.set(false);
@@ -169,11 +157,11 @@ impl UserState {
     }
 
     pub(crate) fn set_access_token(&self, token: Secret) {
-        self.data.borrow_mut().access_token = Some(token);
+        self.data.borrow_mut().record.access_token = Some(token);
     }
 
     pub(crate) fn set_profile(&self, profile: Profile) {
-        self.data.borrow_mut().profile = Some(profile);
+        self.data.borrow_mut().record.profile = Some(profile);
     }
 
     /// Takes what another tab (or `App`) stored for this user; the kind of change, if any.
@@ -184,25 +172,22 @@ impl UserState {
         self.vanished.set(false);
         let mut data = self.data.borrow_mut();
         let identities = |p: &Option<Profile>| p.as_ref().map_or(0, |p| p.identities.len());
-        let kind = if data.refresh_token != stored.refresh_token {
+        let kind = if data.record.refresh_token != stored.refresh_token {
             if stored.refresh_token.is_some() {
                 Kind::Login
             } else {
                 Kind::Logout
             }
-        } else if identities(&data.profile) != identities(&stored.profile) {
+        } else if identities(&data.record.profile) != identities(&stored.profile) {
             Kind::Link
-        } else if data.access_token != stored.access_token {
+        } else if data.record.access_token != stored.access_token {
             Kind::Refresh
-        } else if codec::to_text(&data.profile) != codec::to_text(&stored.profile) {
+        } else if codec::to_text(&data.record.profile) != codec::to_text(&stored.profile) {
             Kind::Storage
         } else {
             return None;
         };
-        data.provider_type = stored.provider_type;
-        data.access_token = stored.access_token;
-        data.refresh_token = stored.refresh_token;
-        data.profile = stored.profile;
+        data.record = stored;
         Some(kind)
     }
 
@@ -212,8 +197,8 @@ impl UserState {
     /// Both come from the server's clock, so a wrong clock here does not matter.
     pub(crate) fn expiry(&self) -> Option<(f64, f64)> {
         let data = self.data.borrow();
-        let claims = token_times(data.access_token.as_ref()?.expose())?;
-        let from_profile = data.profile.as_ref().and_then(|p| p.expires_at).unwrap_or(0);
+        let claims = token_times(data.record.access_token.as_ref()?.expose())?;
+        let from_profile = data.record.profile.as_ref().and_then(|p| p.expires_at).unwrap_or(0);
         let expires = claims.anonymous_expires_at.unwrap_or(0).max(from_profile) as f64;
         (expires > 0.0).then_some((expires, expires - claims.iat as f64))
     }
@@ -221,8 +206,8 @@ impl UserState {
     /// Forgets both tokens; the user becomes logged out (or, with `removed`, gone).
     pub(crate) fn end_session(&self, removed: bool) {
         let mut data = self.data.borrow_mut();
-        data.access_token = None;
-        data.refresh_token = None;
+        data.record.access_token = None;
+        data.record.refresh_token = None;
         data.removed |= removed;
     }
 }

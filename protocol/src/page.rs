@@ -25,8 +25,12 @@ pub struct AppConfiguration {
 }
 
 /// The `storage` option, and `persistence.storage`.
+///
+/// Read as a string, then matched (`TryFrom<String>`): the SDK decodes no other enum, and
+/// serde's enum machinery (variant access, payload checks) would cost the wasm about 1 KB for
+/// this one three-word option.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", try_from = "String")]
 pub enum StorageArea {
     /// `localStorage`: shared by the tabs, kept across restarts.
     Local,
@@ -34,6 +38,19 @@ pub enum StorageArea {
     Session,
     /// This page, until it reloads.
     Memory,
+}
+
+impl TryFrom<String> for StorageArea {
+    type Error = &'static str;
+
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        match name.as_str() {
+            "local" => Ok(StorageArea::Local),
+            "session" => Ok(StorageArea::Session),
+            "memory" => Ok(StorageArea::Memory),
+            _ => Err("expected \"local\", \"session\" or \"memory\""),
+        }
+    }
 }
 
 /// `app.persistence`.
@@ -47,14 +64,14 @@ pub struct Persistence {
     pub fallback: bool,
 }
 
-/// An entry of `user.identities`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// An entry of `user.identities`, borrowed from the profile it is read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct UserIdentity {
+pub struct UserIdentity<'a> {
     /// The identity's id.
-    pub id: String,
+    pub id: &'a str,
     /// Its provider type.
-    pub provider_type: String,
+    pub provider_type: &'a str,
 }
 
 /// `user.state`: realm-web's three states.
@@ -123,11 +140,11 @@ pub enum RiskReason {
 }
 
 /// The fields the SDK puts on the `GuestpassError` a promise rejects with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ErrorFields {
+pub struct ErrorFields<'a> {
     /// The server's `error_code` or a client code (`NetworkError`...).
-    pub code: String,
+    pub code: &'a str,
     /// The HTTP status, 0 without a response.
     pub status: u16,
     /// Seconds to wait before trying again (`Retry-After`).
@@ -184,6 +201,16 @@ mod tests {
     }
 
     #[test]
+    fn every_storage_area_reads_back_the_name_it_is_written_as() {
+        for area in [StorageArea::Local, StorageArea::Session, StorageArea::Memory] {
+            let name = serde_json::to_value(area).unwrap();
+            assert_eq!(serde_json::from_value::<StorageArea>(name).unwrap(), area);
+        }
+        assert!(serde_json::from_value::<StorageArea>(json!("Local")).is_err());
+        assert!(serde_json::from_value::<StorageArea>(json!({ "local": null })).is_err());
+    }
+
+    #[test]
     fn wrong_app_options_are_refused() {
         for options in [
             json!({}),
@@ -203,16 +230,16 @@ mod tests {
             serde_json::to_value(persistence).unwrap(),
             json!({"storage":"memory","durable":false,"fallback":true})
         );
-        let identity = UserIdentity { id: "i".into(), provider_type: "anon-user".into() };
-        assert_eq!(serde_json::to_value(&identity).unwrap(), json!({"id":"i","providerType":"anon-user"}));
+        let identity = UserIdentity { id: "i", provider_type: "anon-user" };
+        assert_eq!(serde_json::to_value(identity).unwrap(), json!({"id":"i","providerType":"anon-user"}));
         assert_eq!(serde_json::to_value(UserStatus::LoggedOut).unwrap(), json!("logged-out"));
-        let fields = ErrorFields { code: "TooManyRequests".into(), status: 429, retry_after: Some(30) };
+        let fields = ErrorFields { code: "TooManyRequests", status: 429, retry_after: Some(30) };
         assert_eq!(
-            serde_json::to_value(&fields).unwrap(),
+            serde_json::to_value(fields).unwrap(),
             json!({"code":"TooManyRequests","status":429,"retryAfter":30})
         );
-        let fields = ErrorFields { code: "NetworkError".into(), status: 0, retry_after: None };
-        assert_eq!(serde_json::to_value(&fields).unwrap(), json!({"code":"NetworkError","status":0}));
+        let fields = ErrorFields { code: "NetworkError", status: 0, retry_after: None };
+        assert_eq!(serde_json::to_value(fields).unwrap(), json!({"code":"NetworkError","status":0}));
     }
 
     #[test]
