@@ -88,6 +88,13 @@ impl ApiError {
         e
     }
 
+    /// Not now, for a reason that passes (e.g. the database is locked); try again in `seconds`.
+    pub fn unavailable(message: impl Into<Cow<'static, str>>, seconds: u64) -> Self {
+        let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", message);
+        e.retry_after = Some(seconds);
+        e
+    }
+
     /// A fault of ours. The cause is logged here; the client only learns that it happened.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         tracing::error!(%cause, "internal error");
@@ -123,6 +130,11 @@ impl std::error::Error for ApiError {}
 
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
+        if let crate::store::StoreError::Unavailable(cause) = &e {
+            // The operator needs the cause, the client a time to retry.
+            tracing::warn!(%cause, "database unavailable; answered 503");
+            return ApiError::unavailable("the database is unavailable; try again shortly", 1);
+        }
         ApiError::internal(e)
     }
 }

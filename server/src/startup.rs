@@ -11,7 +11,7 @@ use crate::{
     external_jwt::ExternalJwt,
     routes,
     state::AppState,
-    store::SqliteStore,
+    store::{PostgresStore, SqliteStore, Store},
     tokens::{AccessTokens, SigningKey},
 };
 
@@ -29,11 +29,13 @@ impl Application {
         };
         let external_jwt = ExternalJwt::from_config(&config)?;
         let admin_key = AdminKey::from_config(&config)?;
-        let store = SqliteStore::open(&config.data)?;
+        let store = open_store(&config).await?;
         let tokens = AccessTokens::new(key, &config.app_id, config.access_token_ttl, config.anonymous_inactivity);
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
-        let state = AppState::new(config, Arc::new(store), tokens, external_jwt, admin_key)?;
+        // Off the async workers: the PostgreSQL client blocks (AppState::new reads the switches).
+        let state = tokio::task::spawn_blocking(move || AppState::new(config, store, tokens, external_jwt, admin_key))
+            .await??;
         let seeded = state.store(|store| store.seed_articles(&crate::blog::shipped_articles())).await?;
         if seeded > 0 {
             tracing::info!(seeded, "seeded the demo blog's articles");
@@ -59,6 +61,16 @@ impl Application {
         sweeper.abort();
         served
     }
+}
+
+/// The store `--data` names: a PostgreSQL URL, else a SQLite file.
+async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let Some(url) = config.postgres_url() else {
+        return Ok(Arc::new(SqliteStore::open(&config.data)?));
+    };
+    let (url, pool_size) = (url.to_owned(), config.database_pool_size);
+    let store = tokio::task::spawn_blocking(move || PostgresStore::open(&url, pool_size)).await??;
+    Ok(Arc::new(store))
 }
 
 async fn shutdown_signal() {

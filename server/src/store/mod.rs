@@ -3,8 +3,10 @@
 //! It is a trait so that a PostgreSQL store can stand beside the SQLite one; the methods are
 //! synchronous and each is one transaction (routes call them through `spawn_blocking`).
 
+mod postgres;
 mod sqlite;
 
+pub use postgres::{redacted as redacted_url, PostgresStore};
 pub use sqlite::SqliteStore;
 
 use crate::tokens::RefreshHash;
@@ -21,6 +23,12 @@ pub enum StoreError {
     WriterStopped,
     #[error("commit failed: {0}")]
     Commit(String),
+    #[error("database error: {0}")]
+    Postgres(::postgres::Error),
+    /// The database cannot be reached or refuses connections now (down, restarting); nothing
+    /// was written, or, if the connection was lost at the commit, what was is unknown.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
