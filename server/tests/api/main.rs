@@ -11,6 +11,7 @@ mod custom_token;
 mod expiry;
 mod helpers;
 mod link;
+mod postgres;
 mod rate_limit;
 mod session;
 mod session_lifetimes;

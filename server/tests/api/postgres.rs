@@ -1,0 +1,291 @@
+//! What only the PostgreSQL store has to show: several servers on one database (migrating at
+//! once, racing each other), a schema from a newer server, the database restarting under load.
+//! These run in the PostgreSQL pass of the suite (`GUESTPASS_TEST_DATABASE_URL`, set by
+//! `scripts/test.sh postgres`) and are skipped, saying so, in the SQLite pass.
+
+use std::{
+    io::{BufRead, BufReader},
+    process::{Child, Command, Stdio},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::{Duration, Instant},
+};
+
+use futures::future::join_all;
+use guestpass_server::{config::Config, startup::Application};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+/// The PostgreSQL server of this pass, or `None` (and a note) in the SQLite pass.
+fn postgres_server(test: &str) -> Option<String> {
+    let url = test_database_url();
+    if url.is_none() {
+        eprintln!("{test}: skipped, GUESTPASS_TEST_DATABASE_URL is not set (scripts/test.sh postgres sets it)");
+    }
+    url
+}
+
+/// A new empty database on the test server, dropped with the value.
+fn new_database(server: &str) -> TestDb {
+    TestDb::Postgres { server: server.to_owned(), name: create_postgres_database(server) }
+}
+
+fn config_for(data: &TestDb, files: &std::path::Path) -> Config {
+    let mut config = Config::for_data(data.data());
+    config.files_dir = files.to_owned();
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    config.app_id = APP_ID.into();
+    config
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn servers_starting_at_once_on_an_empty_database_all_come_up() {
+    let Some(server) = postgres_server("concurrent migrations") else { return };
+    const ROUNDS: usize = 5;
+    const SERVERS: usize = 4;
+    for round in 0..ROUNDS {
+        let db = new_database(&server);
+        let dir = tempfile::tempdir().unwrap();
+        let builds = (0..SERVERS).map(|_| tokio::spawn(Application::build(config_for(&db, dir.path()))));
+        let apps = join_all(builds).await;
+        for (i, app) in apps.into_iter().enumerate() {
+            let app = app.unwrap().unwrap_or_else(|e| panic!("round {round}: server {i} did not start: {e:#}"));
+            let providers = app.state().store(|s| s.providers()).await.unwrap();
+            assert_eq!(providers.len(), 3, "round {round}: server {i} sees the migrated schema");
+        }
+        let version = db.query_i64("SELECT version::bigint FROM guestpass_schema");
+        let rows = db.query_i64("SELECT count(*) FROM guestpass_schema");
+        assert_eq!((version, rows), (1, 1), "round {round}: migrated once");
+    }
+}
+
+#[tokio::test]
+async fn a_database_migrated_by_a_newer_server_is_refused_and_left_alone() {
+    let Some(server) = postgres_server("newer schema") else { return };
+    let db = new_database(&server);
+    let dir = tempfile::tempdir().unwrap();
+    drop(Application::build(config_for(&db, dir.path())).await.expect("first start migrates"));
+    db.execute("UPDATE guestpass_schema SET version = version + 1; CREATE TABLE from_the_future (x integer);");
+    let refused = Application::build(config_for(&db, dir.path())).await.err().expect("a newer schema is refused");
+    let message = format!("{refused:#}");
+    assert!(message.contains("schema version 2 is newer than this server knows (1)"), "{message}");
+    assert!(message.contains("upgrade guestpass-server"), "{message}");
+    assert_eq!(db.query_i64("SELECT version::bigint FROM guestpass_schema"), 2, "nothing was rolled back");
+    assert_eq!(db.query_i64("SELECT count(*) FROM from_the_future"), 0);
+}
+
+/// A `guestpass-server` process; killed when dropped.
+struct Process {
+    child: Child,
+    base: String,
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+const SIGNING_KEY: &str = "a-signing-key-shared-by-every-process-0123456789";
+
+/// Starts the binary on `data`; returns once it logs where it listens.
+fn start_process(data: &TestDb, files: &std::path::Path) -> Process {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_guestpass-server"))
+        .args(["--listen", "127.0.0.1:0", "--app-id", APP_ID, "--anonymous-signup-limit", "100000/1h"])
+        .arg("--data")
+        .arg(data.data())
+        .arg("--files-dir")
+        .arg(files)
+        .env("GUESTPASS_SIGNING_KEY", SIGNING_KEY)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("binary starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let base = loop {
+        let line = lines.next().expect("the server logs where it listens").unwrap();
+        if let Some(url) = line.split("listening on ").nth(1) {
+            break url.trim().to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    Process { child, base }
+}
+
+fn app_url(base: &str, path: &str) -> String {
+    format!("{base}/api/client/v2.0/app/{APP_ID}{path}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn users_of_two_processes_racing_to_link_one_email_leave_exactly_one_winner() {
+    let Some(server) = postgres_server("racing links across processes") else { return };
+    let db = new_database(&server);
+    let dir = tempfile::tempdir().unwrap();
+    // Started one after the other (the first migrates), then raced against each other.
+    let processes = [start_process(&db, dir.path()), start_process(&db, dir.path())];
+    let client = reqwest::Client::new();
+    const ROUNDS: usize = 5;
+    const RACERS: usize = 16;
+    for round in 0..ROUNDS {
+        let email = format!("race-{round}@example.com");
+        let on = |i: usize| processes[i % 2].base.as_str();
+        let registered = client
+            .post(app_url(on(round), "/auth/providers/local-userpass/register"))
+            .json(&json!({ "email": email, "password": "password1" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(registered.status(), StatusCode::CREATED);
+        let logins =
+            (0..RACERS).map(|i| client.post(app_url(on(i), "/auth/providers/anon-user/login")).json(&json!({})).send());
+        let mut tokens = Vec::new();
+        for resp in join_all(logins).await {
+            let body: Value = resp.unwrap().json().await.unwrap();
+            tokens.push(body["access_token"].as_str().unwrap().to_owned());
+        }
+        // Each user links on the process it did not log in on.
+        let links = tokens.iter().enumerate().map(|(i, token)| {
+            client
+                .post(app_url(on(i + 1), "/auth/providers/local-userpass/login?link=true"))
+                .bearer_auth(token)
+                .json(&json!({ "username": email, "password": "password1" }))
+                .send()
+        });
+        let statuses: Vec<u16> = join_all(links).await.into_iter().map(|r| r.unwrap().status().as_u16()).collect();
+        assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "round {round}: {statuses:?}");
+        assert_eq!(statuses.iter().filter(|s| **s == 409).count(), RACERS - 1, "round {round}: {statuses:?}");
+        let linked = db.query_i64(&format!(
+            "SELECT count(*) FROM identities WHERE provider_type = 'local-userpass' AND provider_uid = '{email}'"
+        ));
+        assert_eq!(linked, 1, "round {round}");
+    }
+    let anonymous = db.query_i64("SELECT count(*) FROM users WHERE is_anonymous");
+    let orphans = db.query_i64("SELECT count(*) FROM identities WHERE user_id NOT IN (SELECT id FROM users)");
+    assert_eq!((anonymous, orphans), ((ROUNDS * (RACERS - 1)) as i64, 0));
+}
+
+/// A PostgreSQL cluster of this test's own (scripts/pg.sh), stopped when dropped.
+struct Cluster {
+    dir: tempfile::TempDir,
+    url: String,
+}
+
+impl Cluster {
+    fn start() -> Cluster {
+        let dir = tempfile::Builder::new().prefix("guestpass-pg-restart").tempdir_in("/tmp").unwrap();
+        let url = Self::pg_sh("start", dir.path());
+        Cluster { dir, url }
+    }
+
+    fn pg_sh(command: &str, dir: &std::path::Path) -> String {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/pg.sh");
+        let out = Command::new("bash").arg(script).arg(command).arg(dir).output().expect("scripts/pg.sh runs");
+        assert!(out.status.success(), "pg.sh {command}: {}", String::from_utf8_lossy(&out.stdout));
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    fn stop(&self) {
+        Self::pg_sh("stop", self.dir.path());
+    }
+
+    fn restart(&self) {
+        Self::pg_sh("start", self.dir.path());
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = Command::new("bash")
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/pg.sh"))
+            .arg("stop")
+            .arg(self.dir.path())
+            .output();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn while_postgres_restarts_under_load_the_server_answers_503_then_recovers_and_loses_no_login() {
+    if postgres_server("PostgreSQL restart under load").is_none() {
+        return;
+    }
+    // Its own cluster: stopping the suite's would fail the tests running beside this one.
+    let cluster = Cluster::start();
+    let app = Arc::new(spawn_app_on_postgres(&cluster.url, |c| c.anonymous_signup_limit.count = 1_000_000).await);
+    let stop = Arc::new(AtomicBool::new(false));
+    // 8 loops of anonymous login + refresh; every answer is kept.
+    let loops: Vec<_> = (0..8)
+        .map(|_| {
+            let (app, stop) = (app.clone(), stop.clone());
+            tokio::spawn(async move {
+                let mut answered = Vec::new(); // refresh tokens of answered logins
+                let mut refused = Vec::new(); // (status, content type, body) of every other answer
+                while !stop.load(Ordering::Relaxed) {
+                    let resp = app.post_json(&app.app_url("/auth/providers/anon-user/login"), "{}").await;
+                    let status = resp.status().as_u16();
+                    let content_type = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
+                    let body: Value = resp.json().await.unwrap_or(Value::Null);
+                    if status == 200 {
+                        let refresh = body["refresh_token"].as_str().unwrap().to_owned();
+                        let again = app.refresh(&refresh).await;
+                        if again.status() != StatusCode::OK {
+                            let status = again.status().as_u16();
+                            let content_type =
+                                again.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned());
+                            refused.push((status, content_type, again.json().await.unwrap_or(Value::Null)));
+                        }
+                        answered.push(refresh);
+                    } else {
+                        refused.push((status, content_type, body));
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
+                }
+                (answered, refused)
+            })
+        })
+        .collect();
+    sleep(1.0).await;
+    cluster.stop();
+    sleep(3.0).await;
+    cluster.restart();
+    // Recovered: a login succeeds again within 15 s of the restart.
+    let restarted = Instant::now();
+    loop {
+        let resp = app.post_json(&app.app_url("/auth/providers/anon-user/login"), "{}").await;
+        if resp.status() == StatusCode::OK {
+            break;
+        }
+        assert!(restarted.elapsed() < Duration::from_secs(15), "no login succeeded 15 s after the restart");
+        sleep(0.2).await;
+    }
+    sleep(1.0).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut answered = Vec::new();
+    let mut refused = Vec::new();
+    for result in join_all(loops).await {
+        let (a, r) = result.unwrap();
+        answered.extend(a);
+        refused.extend(r);
+    }
+    assert!(!refused.is_empty(), "the load saw the database down");
+    for (status, content_type, body) in &refused {
+        assert_eq!(*status, 503, "while the database was down: {body}");
+        assert_eq!(content_type.as_deref(), Some("application/json"), "{body}");
+        assert_eq!(body["error_code"], "ServiceUnavailable", "{body}");
+        assert_eq!(body["error"], "the database is unavailable; try again shortly", "no internal detail: {body}");
+        assert!(body["link"].is_string(), "{body}");
+    }
+    // Every login that was answered survived the restart: its refresh token still works.
+    let mut lost = 0;
+    for refresh in &answered {
+        if app.refresh(refresh).await.status() != StatusCode::OK {
+            lost += 1;
+        }
+    }
+    assert_eq!(lost, 0, "{lost} of {} answered logins were lost", answered.len());
+    eprintln!("restart under load: {} logins answered, {} answers 503", answered.len(), refused.len());
+}
