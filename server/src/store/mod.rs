@@ -23,7 +23,7 @@ pub enum StoreError {
     WriterStopped,
     #[error("commit failed: {0}")]
     Commit(String),
-    #[error("database error: {0}")]
+    #[error("database error: {}", postgres::describe(.0))]
     Postgres(::postgres::Error),
     /// The database cannot be reached or refuses connections now (down, restarting); nothing
     /// was written, or, if the connection was lost at the commit, what was is unknown.

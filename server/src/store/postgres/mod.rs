@@ -152,6 +152,18 @@ fn is_unavailable(e: &::postgres::Error) -> bool {
     }
 }
 
+/// What went wrong, for the log: the server's SQLSTATE and message (never its detail, which
+/// may quote the values of a row), or the client's own error and its cause.
+pub(crate) fn describe(e: &::postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => format!("{} {}", db.code().code(), db.message()),
+        None => match std::error::Error::source(e) {
+            Some(cause) => format!("{e}: {cause}"),
+            None => e.to_string(),
+        },
+    }
+}
+
 /// PostgreSQL rolled the transaction back and it can simply run again.
 fn is_retryable(e: &StoreError) -> bool {
     matches!(e, StoreError::Postgres(e)
@@ -161,7 +173,7 @@ fn is_retryable(e: &StoreError) -> bool {
 impl From<::postgres::Error> for StoreError {
     fn from(e: ::postgres::Error) -> Self {
         if is_unavailable(&e) {
-            StoreError::Unavailable(e.to_string())
+            StoreError::Unavailable(describe(&e))
         } else {
             StoreError::Postgres(e)
         }
