@@ -55,10 +55,16 @@ impl Application {
     /// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let sweeper = tokio::spawn(crate::cleanup::run(self.state.clone()));
+        // Several processes may share a PostgreSQL database: follow the switches they make.
+        let switches =
+            self.state.config.postgres_url().map(|_| tokio::spawn(self.state.clone().follow_provider_switches()));
         let served = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown_signal())
             .await;
         sweeper.abort();
+        if let Some(switches) = switches {
+            switches.abort();
+        }
         served
     }
 }

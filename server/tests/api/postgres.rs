@@ -95,7 +95,12 @@ const SIGNING_KEY: &str = "a-signing-key-shared-by-every-process-0123456789";
 
 /// Starts the binary on `data`; returns once it logs where it listens.
 fn start_process(data: &TestDb, files: &std::path::Path) -> Process {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_guestpass-server"))
+    start_process_with(data, files, |_| {})
+}
+
+fn start_process_with(data: &TestDb, files: &std::path::Path, adjust: impl FnOnce(&mut Command)) -> Process {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_guestpass-server"));
+    command
         .args(["--listen", "127.0.0.1:0", "--app-id", APP_ID, "--anonymous-signup-limit", "100000/1h"])
         .arg("--data")
         .arg(data.data())
@@ -103,9 +108,9 @@ fn start_process(data: &TestDb, files: &std::path::Path) -> Process {
         .arg(files)
         .env("GUESTPASS_SIGNING_KEY", SIGNING_KEY)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("binary starts");
+        .stderr(Stdio::null());
+    adjust(&mut command);
+    let mut child = command.spawn().expect("binary starts");
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let base = loop {
         let line = lines.next().expect("the server logs where it listens").unwrap();
@@ -288,4 +293,46 @@ async fn while_postgres_restarts_under_load_the_server_answers_503_then_recovers
     }
     assert_eq!(lost, 0, "{lost} of {} answered logins were lost", answered.len());
     eprintln!("restart under load: {} logins answered, {} answers 503", answered.len(), refused.len());
+}
+
+/// Tries an anonymous login on `base` until it answers `want`; how long that took, or `None`
+/// if it had not after 3 s.
+async fn anonymous_login_answers(client: &reqwest::Client, base: &str, want: StatusCode) -> Option<Duration> {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(3) {
+        let resp = client.post(app_url(base, "/auth/providers/anon-user/login")).json(&json!({})).send().await.unwrap();
+        if resp.status() == want {
+            return Some(started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_provider_switched_on_one_process_is_switched_on_the_other_within_a_second() {
+    let Some(server) = postgres_server("provider switches across processes") else { return };
+    let db = new_database(&server);
+    let dir = tempfile::tempdir().unwrap();
+    let admin_key = "an-admin-key-both-processes-share-0123456789";
+    let with_key = |p: &mut Command| {
+        p.env("GUESTPASS_ADMIN_KEY", admin_key);
+    };
+    let (a, b) = (start_process_with(&db, dir.path(), with_key), start_process_with(&db, dir.path(), with_key));
+    let client = reqwest::Client::new();
+    for (round, enabled) in [false, true, false, true].into_iter().enumerate() {
+        let switched = client
+            .put(format!("{}/api/admin/providers/anon-user", a.base))
+            .bearer_auth(admin_key)
+            .json(&json!({ "enabled": enabled }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(switched.status(), StatusCode::OK, "round {round}");
+        let want = if enabled { StatusCode::OK } else { StatusCode::NOT_FOUND };
+        let took = anonymous_login_answers(&client, &b.base, want).await;
+        let took = took.unwrap_or_else(|| panic!("round {round}: the other process ignored the switch for 3 s"));
+        assert!(took < Duration::from_secs(1), "round {round}: the other process took {took:?}");
+        eprintln!("provider switch, round {round}: the other process followed after {took:?}");
+    }
 }
