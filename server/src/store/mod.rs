@@ -6,7 +6,7 @@
 mod postgres;
 mod sqlite;
 
-pub use postgres::{redacted as redacted_url, PostgresStore};
+pub use postgres::{redacted as redacted_url, PostgresStore, SWEEP_LOCK as POSTGRES_SWEEP_LOCK};
 pub use sqlite::SqliteStore;
 
 use crate::tokens::RefreshHash;
@@ -299,7 +299,7 @@ pub trait Store: BlogStore {
     ) -> StoreResult<Option<SessionRecord>>;
 
     /// Deletes up to `limit` sessions of non-anonymous users that outlived `lifetimes`;
-    /// returns how many.
+    /// returns how many (0 also when another process on a shared database is sweeping).
     fn delete_expired_sessions(&self, now: u64, lifetimes: SessionLifetimes, limit: usize) -> StoreResult<usize>;
 
     /// Revokes the session of a refresh token; an anonymous user goes with it.
@@ -356,6 +356,7 @@ pub trait Store: BlogStore {
     fn record_activity(&self, user_id: &str, now: u64, granularity: u64) -> StoreResult<()>;
 
     /// Deletes up to `limit` anonymous users inactive since before `cutoff`; returns how many.
+    /// On a database several processes share, 0 also when another process is sweeping.
     fn delete_inactive_anonymous(&self, cutoff: u64, limit: usize) -> StoreResult<usize>;
 
     // --- the admin console ---

@@ -336,3 +336,35 @@ async fn a_provider_switched_on_one_process_is_switched_on_the_other_within_a_se
         eprintln!("provider switch, round {round}: the other process followed after {took:?}");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_process_sweeps_at_a_time_and_the_others_leave_it_the_work() {
+    let Some(_) = postgres_server("the sweep's lock") else { return };
+    let app = spawn_app_with(|c| c.anonymous_inactivity = Duration::from_secs(3600)).await;
+    let ids: Vec<String> = (0..50).map(|i| format!("{:024x}", i + 1)).collect();
+    let users: Vec<String> = ids.iter().map(|id| format!("('{id}', true, 1, 1)")).collect();
+    let identities: Vec<String> = ids.iter().map(|id| format!("('anon-user', '{id}', '{id}', 1)")).collect();
+    app.db.execute(&format!(
+        "INSERT INTO users (id, is_anonymous, created_at, last_active_at) VALUES {};
+         INSERT INTO identities (provider_type, provider_uid, user_id, created_at) VALUES {};",
+        users.join(","),
+        identities.join(",")
+    ));
+    // Another process's sweep, as PostgreSQL sees it: a connection holding the sweep's lock.
+    let url = app.data.to_str().unwrap().to_owned();
+    let (held, release) = std::sync::mpsc::channel::<()>();
+    let (locked, done) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        let mut other = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        other.execute("SELECT pg_advisory_lock($1)", &[&guestpass_server::store::POSTGRES_SWEEP_LOCK]).unwrap();
+        locked.send(()).unwrap();
+        let _ = release.recv();
+    });
+    done.recv().unwrap();
+    assert_eq!(guestpass_server::cleanup::sweep(&app.state).await.unwrap(), 0, "the other process is sweeping");
+    assert_eq!(app.count("users"), 50);
+    drop(held);
+    holder.join().unwrap();
+    assert_eq!(guestpass_server::cleanup::sweep(&app.state).await.unwrap(), 50, "the lock is free again");
+    assert_eq!(app.count("users"), 0);
+}

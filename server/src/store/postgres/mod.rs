@@ -26,6 +26,7 @@ use super::*;
 mod blog;
 mod schema;
 
+pub use schema::SWEEP_LOCK;
 use schema::{MIGRATIONS, MIGRATION_LOCK};
 
 /// How long a request waits for a pooled connection (or for a new one to connect) before it
@@ -304,6 +305,11 @@ fn secs(t: u64) -> i64 {
     t as i64
 }
 
+/// Takes the sweep's lock until the transaction ends, if no other process holds it.
+fn try_lock_sweep(tx: &mut Tx<'_, '_>) -> StoreResult<bool> {
+    Ok(tx.query_one("SELECT pg_try_advisory_xact_lock($1)", &[&SWEEP_LOCK])?.get(0))
+}
+
 /// Holds the identity's advisory lock until the transaction ends.
 fn lock_identity(tx: &mut Tx<'_, '_>, identity: &NewIdentity) -> StoreResult<()> {
     let key = format!("{}\n{}", identity.provider_type, identity.uid);
@@ -458,6 +464,9 @@ impl Store for PostgresStore {
         let authenticated_before = secs(now.saturating_sub(lifetimes.absolute));
         let used_before = secs(now.saturating_sub(lifetimes.idle));
         self.write(|tx| {
+            if !try_lock_sweep(tx)? {
+                return Ok(0); // another process is sweeping
+            }
             let deleted = tx.execute(
                 "DELETE FROM sessions WHERE id IN
                  (SELECT s.id FROM sessions s JOIN users u ON u.id = s.user_id
@@ -759,6 +768,9 @@ impl Store for PostgresStore {
 
     fn delete_inactive_anonymous(&self, cutoff: u64, limit: usize) -> StoreResult<usize> {
         self.write(|tx| {
+            if !try_lock_sweep(tx)? {
+                return Ok(0); // another process is sweeping
+            }
             // Users a link holds locked are skipped (the link makes them permanent or finds
             // them gone); identities and sessions go by cascade.
             let deleted = tx.execute(

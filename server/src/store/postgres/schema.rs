@@ -96,3 +96,7 @@ pub(super) const MIGRATIONS: &[&str] = &[r#"
 /// starting at once on one database one migrates and the others then find it done. Any fixed
 /// number works; this one is "guestpas" in ASCII.
 pub(super) const MIGRATION_LOCK: i64 = 0x6775_6573_7470_6173;
+
+/// The advisory lock a sweep's batch holds: of the processes on one database, one sweeps at a
+/// time, the others find it taken and leave the work to it ("guestswp" in ASCII).
+pub const SWEEP_LOCK: i64 = 0x6775_6573_7473_7770;
