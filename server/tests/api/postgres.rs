@@ -359,6 +359,9 @@ async fn one_process_sweeps_at_a_time_and_the_others_leave_it_the_work() {
         other.execute("SELECT pg_advisory_lock($1)", &[&guestpass_server::store::POSTGRES_SWEEP_LOCK]).unwrap();
         locked.send(()).unwrap();
         let _ = release.recv();
+        // Released before the thread ends: a closed connection's lock goes only when its
+        // server process has noticed.
+        other.execute("SELECT pg_advisory_unlock($1)", &[&guestpass_server::store::POSTGRES_SWEEP_LOCK]).unwrap();
     });
     done.recv().unwrap();
     assert_eq!(guestpass_server::cleanup::sweep(&app.state).await.unwrap(), 0, "the other process is sweeping");
