@@ -29,6 +29,8 @@ pub enum StoreError {
     /// was written, or, if the connection was lost at the commit, what was is unknown.
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
+    #[error("cannot use the PostgreSQL database {url}: {message}")]
+    Connect { url: String, message: String },
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

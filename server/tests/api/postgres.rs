@@ -375,3 +375,19 @@ async fn one_process_sweeps_at_a_time_and_the_others_leave_it_the_work() {
     assert_eq!(guestpass_server::cleanup::sweep(&app.state).await.unwrap(), 50, "the lock is free again");
     assert_eq!(app.count("users"), 0);
 }
+
+#[tokio::test]
+async fn an_unreachable_database_stops_the_start_with_its_cause_and_without_the_password() {
+    // Runs in both passes: it needs no PostgreSQL server, only a port where none listens.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config::for_data(format!("postgres://guestpass:pa55-secret@127.0.0.1:{port}/guestpass"));
+    config.files_dir = dir.path().to_owned();
+    config.listen = "127.0.0.1:0".parse().unwrap();
+    let refused = Application::build(config).await.err().expect("no database, no server");
+    let message = format!("{refused:#}");
+    assert!(message.contains("cannot use the PostgreSQL database"), "{message}");
+    assert!(message.contains("Connection refused"), "the cause: {message}");
+    assert!(message.contains("guestpass:<redacted>@127.0.0.1"), "{message}");
+    assert!(!message.contains("pa55-secret"), "{message}");
+}

@@ -72,17 +72,30 @@ pub struct ConnectionManager {
     config: ::postgres::Config,
 }
 
+/// Why a connection could not be made or checked, with its cause (the pool reports only an
+/// error's `Display`, and the client's says just "error connecting to server").
+#[derive(Debug)]
+pub struct ConnectError(String);
+
+impl std::fmt::Display for ConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConnectError {}
+
 impl r2d2::ManageConnection for ConnectionManager {
     type Connection = Connection;
-    type Error = ::postgres::Error;
+    type Error = ConnectError;
 
-    fn connect(&self) -> Result<Connection, ::postgres::Error> {
-        let client = self.config.connect(NoTls)?;
+    fn connect(&self) -> Result<Connection, ConnectError> {
+        let client = self.config.connect(NoTls).map_err(|e| ConnectError(describe(&e)))?;
         Ok(Connection { client: Some(client), statements: HashMap::new() })
     }
 
-    fn is_valid(&self, conn: &mut Connection) -> Result<(), ::postgres::Error> {
-        conn.client_mut().simple_query("").map(|_| ())
+    fn is_valid(&self, conn: &mut Connection) -> Result<(), ConnectError> {
+        conn.client_mut().simple_query("").map(|_| ()).map_err(|e| ConnectError(describe(&e)))
     }
 
     fn has_broken(&self, conn: &mut Connection) -> bool {
@@ -187,7 +200,7 @@ impl PostgresStore {
     pub fn open(url: &str, pool_size: u32) -> StoreResult<Self> {
         let mut config: ::postgres::Config = url
             .parse()
-            .map_err(|e: ::postgres::Error| StoreError::Open { path: redacted(url), message: e.to_string() })?;
+            .map_err(|e: ::postgres::Error| StoreError::Connect { url: redacted(url), message: describe(&e) })?;
         config.connect_timeout(CHECKOUT_TIMEOUT);
         if config.get_application_name().is_none() {
             config.application_name("guestpass-server");
@@ -204,7 +217,7 @@ impl PostgresStore {
             .build_unchecked(ConnectionManager { config });
         let store = PostgresStore { pool };
         store.migrate().map_err(|e| match e {
-            StoreError::Unavailable(message) => StoreError::Open { path: redacted(url), message },
+            StoreError::Unavailable(message) => StoreError::Connect { url: redacted(url), message },
             other => other,
         })?;
         Ok(store)
