@@ -391,3 +391,92 @@ async fn an_unreachable_database_stops_the_start_with_its_cause_and_without_the_
     assert!(message.contains("guestpass:<redacted>@127.0.0.1"), "{message}");
     assert!(!message.contains("pa55-secret"), "{message}");
 }
+
+/// A JSON answer's body; panics with the status if it is not `want`.
+async fn answer(resp: reqwest::Response, want: StatusCode) -> Value {
+    let status = resp.status();
+    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    assert_eq!(status, want, "{body}");
+    body
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_user_moves_between_two_processes_and_a_revocation_on_one_holds_on_the_other_at_once() {
+    let Some(server) = postgres_server("one user, two processes") else { return };
+    let db = new_database(&server);
+    let dir = tempfile::tempdir().unwrap();
+    let admin_key = "an-admin-key-both-processes-share-0123456789";
+    let with_key = |p: &mut Command| {
+        p.env("GUESTPASS_ADMIN_KEY", admin_key);
+    };
+    let (a, b) = (start_process_with(&db, dir.path(), with_key), start_process_with(&db, dir.path(), with_key));
+    let (a, b) = (a.base.as_str(), b.base.as_str());
+    let client = reqwest::Client::new();
+    let session = |base: &str| format!("{base}/api/client/v2.0/auth/session");
+    let profile = |base: &str| format!("{base}/api/client/v2.0/auth/profile");
+    let email_login = |base: &str, link_with: Option<&str>| {
+        let query = if link_with.is_some() { "?link=true" } else { "" };
+        let mut req = client
+            .post(app_url(base, &format!("/auth/providers/local-userpass/login{query}")))
+            .json(&json!({ "username": "mover@example.com", "password": "password1" }));
+        if let Some(token) = link_with {
+            req = req.bearer_auth(token);
+        }
+        req.send()
+    };
+
+    // Made on A, refreshed and read on B, linked on A with B's access token.
+    let guest = answer(
+        client.post(app_url(a, "/auth/providers/anon-user/login")).json(&json!({})).send().await.unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let refresh = guest["refresh_token"].as_str().unwrap();
+    let refreshed =
+        answer(client.post(session(b)).bearer_auth(refresh).send().await.unwrap(), StatusCode::OK).await;
+    let access = refreshed["access_token"].as_str().unwrap();
+    answer(client.get(profile(b)).bearer_auth(access).send().await.unwrap(), StatusCode::OK).await;
+    let registered = client
+        .post(app_url(b, "/auth/providers/local-userpass/register"))
+        .json(&json!({ "email": "mover@example.com", "password": "password1" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(registered.status(), StatusCode::CREATED);
+    answer(email_login(a, Some(access)).await.unwrap(), StatusCode::OK).await;
+    let me = answer(client.get(profile(b)).bearer_auth(access).send().await.unwrap(), StatusCode::OK).await;
+    assert_eq!(me["identities"].as_array().unwrap().len(), 2, "B sees the link made on A: {me}");
+
+    // Logout on B: A refuses the session's refresh token at once.
+    let out = client.delete(session(b)).bearer_auth(refresh).send().await.unwrap();
+    assert_eq!(out.status(), StatusCode::NO_CONTENT);
+    assert_error(client.post(session(a)).bearer_auth(refresh).send().await.unwrap(), 401, "InvalidSession").await;
+
+    // Disabled through B's admin API: A refuses its refresh token and its access token at once.
+    let member = answer(email_login(a, None).await.unwrap(), StatusCode::OK).await;
+    let (member_refresh, member_access) =
+        (member["refresh_token"].as_str().unwrap(), member["access_token"].as_str().unwrap());
+    let user_id = member["user_id"].as_str().unwrap();
+    let disabled =
+        client.post(format!("{b}/api/admin/users/{user_id}/disable")).bearer_auth(admin_key).send().await.unwrap();
+    assert!(disabled.status().is_success(), "{}", disabled.status());
+    assert_error(client.post(session(a)).bearer_auth(member_refresh).send().await.unwrap(), 401, "InvalidSession")
+        .await;
+    assert_error(client.get(profile(a)).bearer_auth(member_access).send().await.unwrap(), 401, "InvalidSession").await;
+
+    // Enabled again and deleted on A: B refuses the new session at once.
+    let enabled =
+        client.post(format!("{b}/api/admin/users/{user_id}/enable")).bearer_auth(admin_key).send().await.unwrap();
+    assert!(enabled.status().is_success(), "{}", enabled.status());
+    let member = answer(email_login(b, None).await.unwrap(), StatusCode::OK).await;
+    let deleted = client
+        .delete(format!("{a}/api/client/v2.0/auth/delete"))
+        .bearer_auth(member["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    let refused = client.post(session(b)).bearer_auth(member["refresh_token"].as_str().unwrap()).send().await.unwrap();
+    assert_error(refused, 401, "InvalidSession").await;
+    assert_eq!(db.query_i64("SELECT count(*) FROM users"), 0);
+}
