@@ -432,8 +432,7 @@ async fn a_user_moves_between_two_processes_and_a_revocation_on_one_holds_on_the
     )
     .await;
     let refresh = guest["refresh_token"].as_str().unwrap();
-    let refreshed =
-        answer(client.post(session(b)).bearer_auth(refresh).send().await.unwrap(), StatusCode::OK).await;
+    let refreshed = answer(client.post(session(b)).bearer_auth(refresh).send().await.unwrap(), StatusCode::OK).await;
     let access = refreshed["access_token"].as_str().unwrap();
     answer(client.get(profile(b)).bearer_auth(access).send().await.unwrap(), StatusCode::OK).await;
     let registered = client
@@ -479,4 +478,29 @@ async fn a_user_moves_between_two_processes_and_a_revocation_on_one_holds_on_the
     let refused = client.post(session(b)).bearer_auth(member["refresh_token"].as_str().unwrap()).send().await.unwrap();
     assert_error(refused, 401, "InvalidSession").await;
     assert_eq!(db.query_i64("SELECT count(*) FROM users"), 0);
+}
+
+#[tokio::test]
+async fn an_anonymous_sign_up_that_fails_writes_none_of_its_rows() {
+    // Runs in both passes: the PostgreSQL store writes the user, identity and session in one
+    // statement, SQLite in one savepoint.
+    use guestpass_server::store::{NewAnonymousUser, NewSession};
+    let app = spawn_app().await;
+    let taken = app.anonymous_login().await;
+    let taken_session = claims(&taken.access_token)["baas_id"].as_str().unwrap().to_owned();
+    let new = |session_id: &str| NewAnonymousUser {
+        user_id: "0123456789abcdef01234567".into(),
+        identity_id: "76543210fedcba9876543210".into(),
+        session: NewSession { id: session_id.to_owned(), refresh_hash: [7; 32], device_id: "d".into() },
+        now: 1,
+    };
+    // The session id, written last, is taken: the user and identity must not be written either.
+    let clash = new(&taken_session);
+    let refused = app.state.store(move |s| s.create_anonymous_user(&clash)).await;
+    assert!(refused.is_err(), "a taken session id is refused");
+    assert_eq!((app.count("users"), app.count("identities"), app.count("sessions")), (1, 1, 1));
+    // The same write with a free session id goes through.
+    let fine = new("abcdefabcdefabcdefabcdef");
+    app.state.store(move |s| s.create_anonymous_user(&fine)).await.expect("a free id is written");
+    assert_eq!((app.count("users"), app.count("identities"), app.count("sessions")), (2, 2, 2));
 }
