@@ -372,7 +372,7 @@ if (missing.length > 0) {
           err.message +=
             "\n(deleteUser's follow-up logout was refused: realm-web sends DELETE /auth/session with the deleted" +
             " user's refresh token and only tolerates 2xx or an error containing 'failed to find refresh token';" +
-            " PROTOCOL.md §5.5)";
+            " docs/wire.md, the DELETE C/auth/session route)";
         }
         throw err;
       }

@@ -251,10 +251,14 @@ test("the reader's story, from first visit to the console and back", { timeout: 
   await t.test("a reader with an account can comment", async () => {
     await page.goto(`${BASE}/#/article/${readSlug}`);
     await page.waitForSelector('[data-testid="comment-form"]');
+    await page.fill('[data-testid="comment-name"]', "Kim R.");
     await page.fill('[data-testid="comment-text"]', "Kept my list, and now I can say: lovely piece.");
     await page.click('[data-testid="comment-submit"]');
     await page.waitForSelector('[data-testid="comment"]');
-    assert.match(await page.textContent('[data-testid="comment-list"]'), /now I can say: lovely piece/);
+    const comments = await page.textContent('[data-testid="comment-list"]');
+    assert.match(comments, /now I can say: lovely piece/);
+    assert.match(comments, /Kim R\./, "the comment shows the name the reader gave");
+    assert.doesNotMatch(comments, /reader-\d+/, "and nothing of the email");
     await page.locator('[data-testid="comments"]').scrollIntoViewIfNeeded();
     await shot(page, "member-comment");
   });

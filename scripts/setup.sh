@@ -4,7 +4,9 @@
 #   scripts/setup.sh          what the demo needs: the wasm target, wasm-pack, wasm-bindgen-cli
 #                             (the exact version in Cargo.lock) and npm's wasm-opt
 #   scripts/setup.sh --test   also what the tests need: Chromium + chromedriver, Firefox ESR +
-#                             geckodriver, realm-web and playwright-core from npm, PostgreSQL 15
+#                             geckodriver, realm-web and playwright-core from npm, cargo-fuzz
+#                             (the fuzz stage; it also needs a nightly toolchain, checked here),
+#                             PostgreSQL 15
 #
 # Traps it avoids (see the README): wasm-pack's GitHub downloads fail on machines without
 # GitHub access, so every tool is built from crates.io; Debian's `binaryen` (wasm-opt 108)
@@ -18,6 +20,7 @@ WITH_TEST_TOOLS=0
 
 WASM_PACK_VERSION=0.15.1
 GECKODRIVER_VERSION=0.37.1
+CARGO_FUZZ_VERSION=0.13.2
 WASM_BINDGEN_VERSION=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
 
 log() { printf '== setup: %s\n' "$*"; }
@@ -59,6 +62,11 @@ cargo_tool wasm-pack "$WASM_PACK_VERSION" wasm-pack --locked
 cargo_tool wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen
 if [ "$WITH_TEST_TOOLS" = 1 ]; then
   cargo_tool geckodriver "$GECKODRIVER_VERSION" geckodriver --locked
+  cargo_tool cargo-fuzz "$CARGO_FUZZ_VERSION" cargo-fuzz --locked
+  # Toolchains come with the machine (rustup's own downloads are not reachable everywhere):
+  # only say what is missing.
+  rustup toolchain list | grep -q '^nightly' \
+    || log "warning: no nightly toolchain; scripts/test.sh fuzz will fail (rustup toolchain install nightly)"
 fi
 
 # --- npm tools (versions pinned in package.json / package-lock.json) -------------------------

@@ -3,17 +3,23 @@
 #   1. server unit and integration tests (real server on a free port, fresh SQLite file each),
 #      then the integration suite again against PostgreSQL (a fresh database each): a
 #      throwaway cluster (scripts/pg.sh), or the server GUESTPASS_TEST_DATABASE_URL names
-#   2. SDK browser tests in headless Chromium and Firefox, against two real servers
-#      (one with a 2-second access-token lifetime for the expiry tests)
+#   2. SDK browser tests in headless Chromium and Firefox, on the release build the package
+#      ships (same crate, features and profile), against real servers (one with a 2-second
+#      access-token lifetime for the expiry tests) and a second origin that keeps the headers it
+#      receives (scripts/header-echo.mjs)
 #   3. the release build of the SDK package into pkg/, with its size
 #   4. the unmodified realm-web npm package against a real server (Node's test runner)
 #   5. the demo's whole story in headless Chromium with playwright-core (screenshots in
 #      artifacts/e2e/)
+#   6. the release build of the server (`cargo build --release`, LTO: minutes on 2 cores):
+#      a handler panic there answers 500 and the server goes on
+#   7. every cargo-fuzz target in server/fuzz for FUZZ_SECONDS (default 60) each, failing on
+#      any panic, hang or leak (nightly toolchain, cargo-fuzz)
 # Set SKIP_SETUP=1 to skip the installer, BROWSERS="chrome" to run one browser.
 #
 # `scripts/test.sh STAGE...` runs only the named stages, in the order above:
 #   lint (cargo fmt --check, clippy native and wasm32), server, postgres, sdk-native, browser,
-#   package, compat, e2e. With no STAGE, every one runs.
+#   package, compat, e2e, release, fuzz. With no STAGE, every one runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -21,7 +27,7 @@ ROOT=$(pwd)
 . scripts/env.sh
 BROWSERS=${BROWSERS:-chrome firefox}
 
-ALL_STAGES="lint server postgres sdk-native browser package compat e2e"
+ALL_STAGES="lint server postgres sdk-native browser package compat e2e release fuzz"
 STAGES=${*:-$ALL_STAGES}
 for s in $STAGES; do
   case " $ALL_STAGES " in *" $s "*) ;; *) echo "unknown stage '$s'; stages: $ALL_STAGES"; exit 2 ;; esac
@@ -45,10 +51,11 @@ trap cleanup EXIT
 # start_server NAME ARGS...: starts the built server on a free port; sets URL to its address.
 start_server() {
   local name=$1; shift
-  # Test suites sign up many anonymous users from one address: lift the per-address limit
-  # (a later --anonymous-signup-limit in ARGS wins).
+  # Test suites sign up, register and log in many users from one address: lift the
+  # per-address limits (a later option in ARGS wins).
   "$ROOT/target/debug/guestpass-server" --listen 127.0.0.1:0 --data "$WORK/$name.db" \
-    --anonymous-signup-limit 100000/1h "$@" \
+    --anonymous-signup-limit 100000/1h --registration-limit 100000/1h \
+    --login-failure-limit-per-address 100000/1h --email-send-limit 100000/1h "$@" \
     > "$WORK/$name.log" 2>&1 &
   PIDS+=($!)
   URL=""
@@ -87,9 +94,23 @@ if wants postgres; then
 fi
 
 if wants sdk-native; then
-  step "SDK: native unit tests"
+  step "SDK: native unit tests (the SDK's, and the protocol crate's)"
   cargo test -p guestpass --lib
+  cargo test -p guestpass-protocol
 fi
+
+# start_echo: the second origin of the browser tests (scripts/header-echo.mjs); sets URL.
+start_echo() {
+  node "$ROOT/scripts/header-echo.mjs" > "$WORK/echo.log" 2>&1 &
+  PIDS+=($!)
+  URL=""
+  for _ in $(seq 100); do
+    URL=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$WORK/echo.log" | head -1)
+    [ -n "$URL" ] && return 0
+    sleep 0.1
+  done
+  echo "header-echo did not start:"; cat "$WORK/echo.log"; return 1
+}
 
 # Every later stage talks to the debug server binary.
 case " $STAGES " in *" browser "*|*" compat "*|*" e2e "*) cargo build -p guestpass-server ;; esac
@@ -100,10 +121,13 @@ start_server sdk --app-id guestpass-test; export GUESTPASS_TEST_URL=$URL
 start_server sdk-short --app-id guestpass-test --access-token-ttl 2s; export GUESTPASS_TEST_SHORT_URL=$URL
 start_server sdk-limited --app-id guestpass-test --anonymous-signup-limit 2/1h
 export GUESTPASS_TEST_LIMITED_URL=$URL
+start_echo; export GUESTPASS_TEST_ECHO_URL=$URL
 export GUESTPASS_TEST_APP_ID=guestpass-test
 browser_flags=()
 for b in $BROWSERS; do browser_flags+=("--$b"); done
-wasm-pack test --headless "${browser_flags[@]}"
+# --release: the profile scripts/build-sdk.sh packages (Cargo.toml), so the suites run the code
+# that ships.
+wasm-pack test --release --headless "${browser_flags[@]}"
 fi
 
 # The package's size is printed on every run, whichever stages run; e2e loads pkg/.
@@ -128,8 +152,39 @@ export GUESTPASS_TABS_URL=$URL
 node --test e2e/
 fi
 
+if wants release; then
+  step "release build of the server: a handler panic answers 500 and the server goes on"
+  cargo build --release -p guestpass-server
+  GUESTPASS_RELEASE_BIN="$ROOT/target/release/guestpass-server" \
+    cargo test -p guestpass-server --test release -- --ignored
+fi
+
+if wants fuzz; then
+  FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+  step "fuzz: each target in server/fuzz for ${FUZZ_SECONDS}s (a panic, a hang over 10s or a leak fails)"
+  cargo +nightly --version >/dev/null 2>&1 \
+    || { echo "the fuzz stage needs a nightly toolchain (rustup toolchain list)"; exit 1; }
+  command -v cargo-fuzz >/dev/null || { echo "the fuzz stage needs cargo-fuzz: scripts/setup.sh --test"; exit 1; }
+  # Run from server/: cargo-fuzz finds server/fuzz. The kept corpus (server/fuzz/corpus/) is
+  # read, never written: new inputs go to a scratch corpus; crashes to server/fuzz/artifacts/.
+  (cd server && cargo +nightly fuzz build)
+  fuzz_targets=$(cd server && cargo +nightly fuzz list)
+  for target in $fuzz_targets; do
+    mkdir -p "$WORK/fuzz-corpus/$target"
+    out="$WORK/fuzz-$target.out"
+    if (cd server && cargo +nightly fuzz run "$target" "$WORK/fuzz-corpus/$target" "fuzz/corpus/$target" -- \
+        -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1) > "$out" 2>&1; then
+      grep -E '^(Done [0-9]+ runs|stat::number_of_executed_units|stat::peak_rss_mb)' "$out" || true
+      echo "fuzz target $target: no panic, hang or leak in ${FUZZ_SECONDS}s"
+    else
+      tail -n 60 "$out"
+      echo "fuzz target $target failed; the input is in server/fuzz/artifacts/$target/"; exit 1
+    fi
+  done
+fi
+
 step "secrets in logs"
-# No issued refresh token may appear in any server log (SECURITY.md LG-1): the servers above
+# No issued refresh token may appear in any server log (docs/security.md): the servers above
 # logged every request of the suites; tokens are 43-character base64url strings.
 touch "$WORK/none.log"
 if grep -E -q -e '[A-Za-z0-9_-]{43}' -e 'eyJ[A-Za-z0-9_-]{10,}' "$WORK"/*.log; then

@@ -6,77 +6,98 @@
 //! reloaded page, a second `App` or another tab starts where the last one left off, with no
 //! request.
 
-use alloc::borrow::ToOwned;
-use alloc::rc::{Rc, Weak};
-use alloc::string::String;
-use alloc::vec::Vec;
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
 
-use js_sys::Array;
-use wasm_bindgen::JsValue;
+use gloo_net::http::Method;
+use guestpass_protocol::answers::{AuthProvider, SessionAnswer};
+use guestpass_protocol::page::{StorageArea, UserStatus};
+use guestpass_protocol::CLIENT_API;
 
+use crate::codec::{self, JsData};
 use crate::credentials::Provider;
-use crate::error::{Error, Result};
-use crate::events::{Kind, Listeners, Risk};
-use crate::js;
-use crate::json;
+use crate::error::{Error, Result, INVALID_ARGUMENT};
+use crate::events::{Change, Kind, Risk, Sink};
 use crate::locks;
-use crate::storage::{Area, Storage};
+use crate::storage::Storage;
 use crate::tabs;
-use crate::transport::{request, Method};
-use crate::user::{Profile, State, UserState};
-use crate::RefCell;
-
-/// The client API prefix (`C` in wire.md).
-const CLIENT_API: &str = "/api/client/v2.0";
+use crate::transport::{request, Outgoing};
+use crate::user::UserState;
 
 /// The longest a lock holder waits for its predecessor's writes to reach this tab (see
 /// [`AppState::settle`]): they take milliseconds; only a predecessor that failed (and so wrote
 /// nothing) makes it wait this long.
 const SETTLE_MS: f64 = 1000.0;
 
+thread_local! {
+    /// Every app made in this page (dropped ones are pruned as apps are added), so that a
+    /// `storage` event, or a write by one of them, reaches the others.
+    static APPS: RefCell<Vec<Weak<AppState>>> = const { RefCell::new(Vec::new()) };
+}
+
 /// An app and the users this browser holds for it.
-#[derive(Debug)]
 pub(crate) struct AppState {
     pub id: String,
-    /// `{baseUrl}/api/client/v2.0`
-    client_url: String,
+    /// The base URL, without a trailing slash.
+    base_url: String,
+    /// The base URL's origin: the only one `user.fetch` sends the token to by default.
+    origin: String,
     pub(crate) storage: Storage,
     /// Active and logged-out users, most recently logged in first; removed users leave it.
     users: RefCell<Vec<Rc<UserState>>>,
-    /// `app.addListener` callbacks.
-    pub(crate) listeners: Listeners,
+    /// Where changes are reported (set by the JS layer).
+    sink: Sink,
     /// `identity-at-risk` / `expiring` fires when the server will delete an anonymous user in
     /// less than this many seconds.
     expiry_warning: f64,
-    /// This app's own `Rc`, to hand out `User` objects from `&self` methods.
-    me: Weak<AppState>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState").field("id", &self.id).field("base_url", &self.base_url).finish_non_exhaustive()
+    }
+}
+
+/// How an app is made.
+#[derive(Debug)]
+pub(crate) struct AppOptions {
+    pub id: String,
+    pub base_url: String,
+    pub area: StorageArea,
+    pub expiry_warning: f64,
 }
 
 impl AppState {
-    /// The app `id` served at `base_url` (no trailing slash), with the users stored for it in
-    /// `area` (or memory when that cannot be used).
-    pub(crate) fn new(id: String, base_url: &str, area: Area, expiry_warning: f64) -> Rc<AppState> {
-        let storage = Storage::new(&id, area);
+    /// The app of `options`, with the users stored for it (in memory when the chosen storage
+    /// cannot be used); changes go to `sink`. Refuses a base URL that would send tokens in
+    /// the clear (see [`check_base_url`]).
+    pub(crate) fn new(options: AppOptions, sink: Sink) -> Result<Rc<AppState>> {
+        let base_url = options.base_url.trim_end_matches('/');
+        let origin = origin_of(base_url).ok_or_else(|| Error::client(INVALID_ARGUMENT, "baseUrl is not a URL"))?;
+        if !check_base_url(&origin) {
+            return Err(Error::client(
+                INVALID_ARGUMENT,
+                "baseUrl must be https: (http: only for localhost, 127.0.0.1 and [::1])",
+            ));
+        }
+        let storage = Storage::new(&options.id, options.area);
         let users = storage.users(true).into_iter().map(|(id, stored)| UserState::restore(id, stored)).collect();
-        let mut client_url = String::with_capacity(base_url.len() + CLIENT_API.len());
-        client_url.push_str(base_url);
-        client_url.push_str(CLIENT_API);
-        let app = Rc::new_cyclic(|me| AppState {
-            id,
-            client_url,
+        let app = Rc::new(AppState {
+            id: options.id,
+            base_url: base_url.to_owned(),
+            origin,
             storage,
             users: RefCell::new(users),
-            listeners: Listeners::default(),
-            expiry_warning,
-            me: me.clone(),
+            sink,
+            expiry_warning: options.expiry_warning,
         });
-        tabs::join(&app);
-        app
+        join(&app);
+        Ok(app)
     }
 
     /// The most recently logged-in user that is still active.
     pub(crate) fn current_user(&self) -> Option<Rc<UserState>> {
-        self.users.borrow().iter().find(|user| user.state() == State::Active).cloned()
+        self.users.borrow().iter().find(|user| user.is_active()).cloned()
     }
 
     /// Every listed user, most recently logged in first.
@@ -115,7 +136,7 @@ impl AppState {
 
     /// Whether an active anonymous user is listed.
     fn has_anonymous(&self) -> bool {
-        self.users.borrow().iter().any(|user| user.state() == State::Active && user.is_anonymous())
+        self.users.borrow().iter().any(|user| user.is_active() && user.is_anonymous())
     }
 
     /// Under a lock another holder had first: gives that holder's writes up to [`SETTLE_MS`] to
@@ -126,7 +147,7 @@ impl AppState {
         let deadline = js_sys::Date::now() + SETTLE_MS;
         loop {
             let left = deadline - js_sys::Date::now();
-            if arrived() || !lock.waited || left <= 0.0 || self.storage.area() != Area::Local {
+            if arrived() || !lock.waited || left <= 0.0 || self.storage.area() != StorageArea::Local {
                 return arrived();
             }
             tabs::storage_event(left).await;
@@ -135,35 +156,29 @@ impl AppState {
 
     /// The listed active anonymous user, made current.
     fn reuse_anonymous(&self) -> Option<Rc<UserState>> {
-        let user =
-            self.users.borrow().iter().find(|user| user.state() == State::Active && user.is_anonymous()).cloned()?;
+        let user = self.users.borrow().iter().find(|user| user.is_active() && user.is_anonymous()).cloned()?;
         self.make_current(&user);
         Some(user)
     }
 
     async fn log_in_now(&self, provider: &Provider) -> Result<Rc<UserState>> {
         let device_id = self.storage.device_id();
-        let body = provider.login_body(device_id.as_deref());
-        let url = self.login_url(provider, false);
-        let answer =
-            request(Method::Post, &url, None, Some(&body)).await?.ok_or_else(|| Error::invalid_response(200))?;
-        let field = |key| json::get_string(&answer, key);
-        let (Some(user_id), Some(access_token), Some(refresh_token)) =
-            (field("user_id"), field("access_token"), field("refresh_token"))
-        else {
+        let body = codec::to_text(&provider.login_body(device_id.clone()));
+        let url = self.login_url(provider);
+        let outgoing = Outgoing::Protocol { method: Method::POST, url: &url, link: false, body: Some(&body) };
+        let answer: SessionAnswer<JsData> =
+            request(&outgoing, None).await?.and_then(codec::from_js).ok_or_else(|| Error::invalid_response(200))?;
+        // A login answer has a refresh token and a user id (`LoginAnswer`).
+        let (Some(refresh_token), Some(user_id)) = (answer.refresh_token, answer.user_id) else {
             return Err(Error::invalid_response(200));
         };
-        if let Some(new_device_id) = field("device_id") {
-            if device_id.as_ref() != Some(&new_device_id) {
-                self.storage.set_device_id(&new_device_id);
-            }
+        if let Some(new_device_id) = answer.device_id.filter(|id| device_id.as_ref() != Some(id)) {
+            self.storage.set_device_id(&new_device_id);
         }
-        // guestpass sends the profile with the login (wire.md), saving a request.
-        let profile = json::get(&answer, "profile").and_then(Profile::parse);
-
+        // guestpass sends the profile with the login (docs/wire.md), saving a request.
         let known = self.find(&user_id);
         let user = known.unwrap_or_else(|| UserState::new(user_id, provider.provider_type()));
-        user.log_in(provider.provider_type(), access_token, refresh_token, profile);
+        user.log_in(provider.provider_type(), answer.access_token, refresh_token, answer.profile);
         self.save(&user);
         self.put_first(&user);
         self.emit(Kind::Login, &user, false);
@@ -172,34 +187,25 @@ impl AppState {
         Ok(user)
     }
 
-    /// `GET A/auth/providers`, as plain `{name, type}` objects.
-    pub(crate) async fn auth_providers(&self) -> Result<Array> {
-        let answer = request(Method::Get, &self.app_url("/auth/providers"), None, None).await?;
-        let list = answer.as_ref().and_then(json::as_array).ok_or_else(|| Error::invalid_response(200))?;
-        let providers = Array::new();
-        for entry in list.iter() {
-            let (Some(name), Some(kind)) = (json::get_string(&entry, "name"), json::get_string(&entry, "type")) else {
-                return Err(Error::invalid_response(200));
-            };
-            let provider = json::object();
-            json::set(&provider, "name", &JsValue::from_str(&name));
-            json::set(&provider, "type", &JsValue::from_str(&kind));
-            providers.push(&provider);
-        }
-        Ok(providers)
+    /// `GET A/auth/providers`.
+    pub(crate) async fn auth_providers(&self) -> Result<Vec<AuthProvider>> {
+        let url = self.app_url("/auth/providers");
+        let answer = request(&Outgoing::route(Method::GET, &url), None).await?;
+        answer.and_then(codec::from_js).ok_or_else(|| Error::invalid_response(200))
     }
 
-    /// `POST A/auth/providers/local-userpass/<route>` with `body`, no token (register, confirm,
-    /// the reset and resend routes).
-    pub(crate) async fn userpass(&self, route: &str, body: &JsValue) -> Result<()> {
-        let mut url = self.app_url("/auth/providers/local-userpass/");
-        url.push_str(route);
-        request(Method::Post, &url, None, Some(body)).await.map(drop)
+    /// `POST A/auth/providers/local-userpass/<route>` with the JSON `body`, no token (register,
+    /// confirm, the reset and resend routes).
+    pub(crate) async fn userpass(&self, route: &str, body: &str) -> Result<()> {
+        let url = [&self.app_url("/auth/providers/local-userpass/"), route].concat();
+        request(&Outgoing::Protocol { method: Method::POST, url: &url, link: false, body: Some(body) }, None)
+            .await
+            .map(drop)
     }
 
     /// Makes the listed active user `id` the current one; `false` when there is none.
     pub(crate) fn switch_user(&self, id: &str) -> bool {
-        let listed = self.users.borrow().iter().find(|user| user.id == id && user.state() == State::Active).cloned();
+        let listed = self.users.borrow().iter().find(|user| user.id == id && user.is_active()).cloned();
         listed.map(|user| self.make_current(&user)).is_some()
     }
 
@@ -226,7 +232,7 @@ impl AppState {
     /// If another listed user becomes current, listeners hear `switch` too.
     pub(crate) fn end_session(&self, user: &Rc<UserState>, remove: bool) {
         let remove = remove || user.is_anonymous();
-        let was_active = user.state() == State::Active;
+        let was_active = user.is_active();
         let current = self.current_user();
         user.end_session(remove);
         if remove {
@@ -249,7 +255,7 @@ impl AppState {
 
     /// Writes `user`'s record (unless it was removed meanwhile).
     fn save(&self, user: &UserState) {
-        if user.state() != State::Removed {
+        if user.state() != UserStatus::Removed {
             self.storage.set_user(&user.id, &user.stored());
             user.vanished.set(false);
         }
@@ -298,7 +304,7 @@ impl AppState {
                 }
                 None => {
                     let user = UserState::restore(id.clone(), record);
-                    if user.state() == State::Active {
+                    if user.is_active() {
                         changes.push((Kind::Login, user.clone()));
                     }
                     user
@@ -316,7 +322,7 @@ impl AppState {
                 changes.push((Kind::Removed, user));
             } else {
                 if !user.vanished.replace(true) {
-                    let anonymous = user.state() == State::Active && user.is_anonymous();
+                    let anonymous = user.is_active() && user.is_anonymous();
                     let kind = if anonymous { Kind::AtRisk(Risk::StorageCleared) } else { Kind::Storage };
                     changes.push((kind, user.clone()));
                 }
@@ -338,24 +344,19 @@ impl AppState {
         }
     }
 
-    /// Tells the app's and the user's listeners about a change to `user`.
+    /// Reports a change to `user`.
     pub(crate) fn emit(&self, kind: Kind, user: &Rc<UserState>, remote: bool) {
-        let Some(app) = self.me.upgrade() else {
-            return;
-        };
-        let event = js::event(&app, kind, user, remote);
-        self.listeners.call(&event);
-        user.listeners.call(&event);
+        (self.sink)(&Change { kind, user, remote });
     }
 
     /// `identity-at-risk` for an active anonymous user that lives only in memory (once), or
     /// that the server will delete within the warning threshold (once, until its expiry moves
     /// away again).
     fn check_risks(&self, user: &Rc<UserState>) {
-        if user.state() != State::Active || !user.is_anonymous() {
+        if !user.is_active() || !user.is_anonymous() {
             return;
         }
-        if self.storage.area() == Area::Memory && !user.warned_memory.replace(true) {
+        if self.storage.area() == StorageArea::Memory && !user.warned_memory.replace(true) {
             self.emit(Kind::AtRisk(Risk::Memory), user, false);
         }
         if let Some((expires_at, left)) = user.expiry() {
@@ -380,14 +381,12 @@ impl AppState {
                 self.check_risks(&user);
             }
         }
-        tabs::wrote(self);
+        wrote(self);
     }
 
     /// The name of the app's Web Lock `name` for user `id`.
     pub(crate) fn lock_name(&self, name: &str, id: &str) -> String {
-        let mut lock = self.storage.key(name);
-        lock.push_str(id);
-        lock
+        [&self.storage.key(name), id].concat()
     }
 
     /// `C/auth/session`: refresh (POST) and logout (DELETE), with the refresh token.
@@ -405,12 +404,9 @@ impl AppState {
         self.client_url("/auth/delete")
     }
 
-    /// `A/auth/providers/<type>/login`, with `?link=true` to link instead.
-    pub(crate) fn login_url(&self, provider: &Provider, link: bool) -> String {
-        let mut url = self.app_url("/auth/providers/");
-        url.push_str(provider.provider_type());
-        url.push_str(if link { "/login?link=true" } else { "/login" });
-        url
+    /// `A/auth/providers/<type>/login` (`?link=true` is added to link instead).
+    pub(crate) fn login_url(&self, provider: &Provider) -> String {
+        [&self.app_url("/auth/providers/"), provider.provider_type(), "/login"].concat()
     }
 
     /// The device id the server gave this browser, sent with logins and links.
@@ -422,7 +418,13 @@ impl AppState {
     /// (`/api/blog/posts` → `{baseUrl}/api/blog/posts`), as the SDK's own routes are; any other
     /// is used as it is.
     pub(crate) fn resolve(&self, input: &str) -> String {
-        resolve(self.client_url.strip_suffix(CLIENT_API).unwrap_or_default(), input)
+        resolve(&self.base_url, input)
+    }
+
+    /// Whether `url` (as [`AppState::resolve`] made it) is on the base URL's origin, where the
+    /// access token may go without the page asking.
+    pub(crate) fn same_origin(&self, url: &str) -> bool {
+        web_sys::Url::new_with_base(url, &self.base_url).is_ok_and(|url| url.origin() == self.origin)
     }
 
     fn find(&self, id: &str) -> Option<Rc<UserState>> {
@@ -440,24 +442,73 @@ impl AppState {
     }
 
     fn save_list(&self) {
-        let users = self.users.borrow();
-        self.storage.set_user_ids(users.iter().map(|user| user.id.as_str()));
+        let ids = self.users.borrow().iter().map(|user| user.id.clone()).collect();
+        self.storage.set_user_ids(ids);
     }
 
+    /// `C{path}`: `{baseUrl}/api/client/v2.0{path}`.
     fn client_url(&self, path: &str) -> String {
-        let mut url = String::with_capacity(self.client_url.len() + path.len() + 40);
-        url.push_str(&self.client_url);
-        url.push_str(path);
-        url
+        [&self.base_url, CLIENT_API, path].concat()
     }
 
     /// `A{path}`: `C/app/{id}{path}`.
     fn app_url(&self, path: &str) -> String {
-        let mut url = self.client_url("/app/");
-        url.push_str(&String::from(js_sys::encode_uri_component(&self.id)));
-        url.push_str(path);
-        url
+        [&self.client_url("/app/"), &String::from(js_sys::encode_uri_component(&self.id)), path].concat()
     }
+}
+
+/// Registers a new app; the first one starts following the page's `storage` events.
+fn join(app: &Rc<AppState>) {
+    let first = APPS.with_borrow_mut(|apps| {
+        apps.retain(|known| known.strong_count() > 0);
+        apps.push(Rc::downgrade(app));
+        apps.len() == 1
+    });
+    if first {
+        tabs::listen(|key| {
+            for app in apps() {
+                if app.storage.watches(key) {
+                    app.sync();
+                }
+            }
+        });
+    }
+}
+
+/// `app` changed its storage: the page's other apps on the same storage catch up.
+fn wrote(app: &AppState) {
+    for other in apps() {
+        if !std::ptr::eq(&*other, app) && other.storage.shares(&app.storage) {
+            other.sync();
+        }
+    }
+}
+
+/// The live apps, copied out so that syncing one (which reports changes, which may make apps)
+/// does not hold the registry.
+fn apps() -> Vec<Rc<AppState>> {
+    APPS.with_borrow(|apps| apps.iter().filter_map(Weak::upgrade).collect())
+}
+
+/// The origin of an absolute URL.
+fn origin_of(url: &str) -> Option<String> {
+    web_sys::Url::new(url).ok().map(|url| url.origin())
+}
+
+/// Whether tokens may be sent to `origin`: over https, or over http to this machine only.
+fn check_base_url(origin: &str) -> bool {
+    if origin.starts_with("https://") {
+        return true;
+    }
+    let Some(host) = origin.strip_prefix("http://") else {
+        return false;
+    };
+    // The origin ends with the host (and a port, when not the scheme's).
+    let host = match host.rsplit_once(':') {
+        Some((host, port)) if !host.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => host,
+    };
+    matches!(host, "localhost" | "127.0.0.1" | "[::1]")
 }
 
 /// `input` taken relative to `base` (no trailing slash) unless it has a scheme or a host.
@@ -467,19 +518,12 @@ fn resolve(base: &str, input: &str) -> String {
     if scheme || input.starts_with("//") {
         return input.to_owned();
     }
-    let path = input.trim_start_matches('/');
-    let mut url = String::with_capacity(base.len() + path.len() + 1);
-    url.push_str(base);
-    // Not `push('/')`, which links a UTF-8 encoder; nor `concat()`: both cost code size.
-    #[allow(clippy::single_char_add_str)]
-    url.push_str("/");
-    url.push_str(path);
-    url
+    [base, "/", input.trim_start_matches('/')].concat()
 }
 
 #[cfg(test)]
 mod tests {
-    use super::resolve;
+    use super::{check_base_url, resolve};
 
     #[test]
     fn page_urls_without_a_scheme_are_under_the_base_url() {
@@ -489,5 +533,18 @@ mod tests {
         assert_eq!(resolve(base, "/a:b"), "https://auth.example.com/blog/a:b");
         assert_eq!(resolve(base, "https://api.example.com/x"), "https://api.example.com/x");
         assert_eq!(resolve(base, "//cdn.example.com/x"), "//cdn.example.com/x");
+    }
+
+    #[test]
+    fn tokens_go_over_https_or_to_this_machine_only() {
+        for origin in ["https://auth.example.com", "https://auth.example.com:8443", "http://localhost:8080"] {
+            assert!(check_base_url(origin), "{origin}");
+        }
+        for origin in ["http://127.0.0.1:45123", "http://[::1]:8080", "http://localhost"] {
+            assert!(check_base_url(origin), "{origin}");
+        }
+        for origin in ["http://example.com", "http://localhost.example.com", "http://127.0.0.2", "null", "ftp://x"] {
+            assert!(!check_base_url(origin), "{origin}");
+        }
     }
 }

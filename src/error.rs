@@ -5,7 +5,7 @@
 //! `js.rs` turns it into a JS `Error` named `GuestpassError`; nothing else talks to JS about errors.
 //! Messages never contain tokens: they are either the server's `error` text or fixed strings.
 
-use alloc::borrow::Cow;
+use std::borrow::Cow;
 
 /// The request never got an HTTP response (server unreachable, CORS refusal, bad URL).
 pub const NETWORK_ERROR: &str = "NetworkError";
@@ -58,7 +58,7 @@ impl Error {
 }
 
 /// Shorthand used across the crate.
-pub type Result<T> = core::result::Result<T, Error>;
+pub type Result<T> = std::result::Result<T, Error>;
 
 #[cfg(test)]
 mod tests {

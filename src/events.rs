@@ -1,6 +1,7 @@
-//! Change listeners: `app.addListener` (every change) and `user.addListener` (one user's).
+//! Change listeners' events, as Rust values: what changed, for which user, and where.
 //!
-//! What the listeners are told (the JS event object is made in `js.rs`):
+//! What the listeners are told (the JS layer, src/js.rs, turns a [`Change`] into the page's
+//! event object):
 //! - `login`: a user got a new session, here or in another tab (or another `App` of the page);
 //! - `link`: a user gained an identity (`linkCredentials`), here or elsewhere;
 //! - `refresh`: a user's access token changed (a refresh here, or one another tab made);
@@ -17,18 +18,14 @@
 //!   which still holds it) or `expiring` (the server will delete it for inactivity soon, at
 //!   `expiresAt`). The page can then ask the reader to link an identity.
 //!
-//! Listeners are called synchronously, after the change is made and stored, with no internal
+//! Changes are reported synchronously, after the change is made and stored, with no internal
 //! state borrowed: a listener may read `app.currentUser` or start any call. The SDK never
 //! awaits a listener, so a call it starts cannot deadlock against a Web Lock the SDK holds
-//! (locks.rs): it runs once the listener returns, after that lock's short work. An exception
-//! thrown by a listener is ignored (the others still run).
+//! (src/locks.rs): it runs once the listener returns, after that lock's short work.
 
-use alloc::vec::Vec;
+use std::rc::Rc;
 
-use js_sys::Function;
-use wasm_bindgen::JsValue;
-
-use crate::RefCell;
+use crate::user::UserState;
 
 /// What changed.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -52,53 +49,14 @@ pub(crate) enum Risk {
     Expiring(f64),
 }
 
-impl Kind {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Kind::Login => "login",
-            Kind::Link => "link",
-            Kind::Refresh => "refresh",
-            Kind::Logout => "logout",
-            Kind::Removed => "removed",
-            Kind::Switch => "switch",
-            Kind::Storage => "storage",
-            Kind::AtRisk(_) => "identity-at-risk",
-        }
-    }
+/// One change, as the app reports it.
+#[derive(Debug)]
+pub(crate) struct Change<'a> {
+    pub kind: Kind,
+    pub user: &'a Rc<UserState>,
+    /// Made by another tab or `App` of the page, seen through storage.
+    pub remote: bool,
 }
 
-impl Risk {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            Risk::Memory => "memory",
-            Risk::StorageCleared => "storage-cleared",
-            Risk::Expiring(_) => "expiring",
-        }
-    }
-}
-
-/// Callbacks, called in the order they were added; adding one twice has no effect.
-#[derive(Debug, Default)]
-pub(crate) struct Listeners(RefCell<Vec<Function>>);
-
-impl Listeners {
-    pub(crate) fn add(&self, listener: Function) {
-        let mut list = self.0.borrow_mut();
-        if !list.contains(&listener) {
-            list.push(listener);
-        }
-    }
-
-    pub(crate) fn remove(&self, listener: &Function) {
-        self.0.borrow_mut().retain(|known| known != listener);
-    }
-
-    /// Calls each listener with `event`; the list is copied first, so a listener may add or
-    /// remove listeners.
-    pub(crate) fn call(&self, event: &JsValue) {
-        let list = self.0.borrow().clone();
-        for listener in list {
-            let _ = listener.call1(&JsValue::NULL, event);
-        }
-    }
-}
+/// Where an app's changes go: set once by whoever made the app (the JS layer).
+pub(crate) type Sink = Box<dyn Fn(&Change<'_>)>;

@@ -1,30 +1,41 @@
 //! The JavaScript surface: the only module with `#[wasm_bindgen]` exports, and the only place
-//! errors become JS values.
+//! JS values are made for the page (through serde-wasm-bindgen and the protocol's page shapes)
+//! and errors become JS values.
 //!
-//! Each class is a thin handle around `Rc` state. Methods that do I/O are plain functions that
-//! clone the `Rc`s and return a `Promise`, so no borrow of the handle outlives the call (an
-//! `async fn(&self)` export keeps its object borrowed until the promise settles, and a page
-//! reading `app.currentUser` meanwhile would fail with "recursive use of an object").
+//! Each class is a thin handle around `Rc` state. Methods that do I/O clone the `Rc`s and return
+//! a `Promise`, so no borrow of the handle outlives the call (an `async fn(&self)` export keeps
+//! its object borrowed until the promise settles, and a page reading `app.currentUser`
+//! meanwhile would fail with "recursive use of an object").
 //!
 //! Getters return JS values made here (with their TypeScript type written out) rather than
-//! `String` or `Option`: a `String` return costs every getter a copy-and-free step in the glue,
-//! and `Option` would type as `undefined` where realm-web's surface says `null`.
+//! `Option`, which would type as `undefined` where realm-web's surface says `null`.
 
-use alloc::rc::Rc;
-use core::fmt;
+use std::any::Any;
+use std::cell::RefCell;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
 
+use guestpass_protocol::bodies::{Confirmation, EmailOnly, PasswordReset, Registration};
+use guestpass_protocol::page::{
+    AccountDetails, AppConfiguration, ChangeEvent, ChangeKind, ErrorFields, FetchOptions, Persistence, RiskReason,
+    StorageArea, UserIdentity,
+};
+use guestpass_protocol::Secret;
 use js_sys::{Function, Object, Promise, WeakRef};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use crate::app::AppState;
+use crate::app::{AppOptions, AppState};
+use crate::browser;
+use crate::codec::{self, JsData};
 use crate::credentials::Provider;
-use crate::error::{Error, INVALID_ARGUMENT};
-use crate::events::{Kind, Risk};
-use crate::json;
+use crate::error::{Error, Result, INVALID_ARGUMENT};
+use crate::events::{Change, Kind, Risk};
 use crate::persist;
 use crate::session;
-use crate::storage::Area;
+use crate::transport::Outgoing;
 use crate::user::UserState;
 
 /// `identity-at-risk` / `expiring` fires from this long before the server's deletion (seconds).
@@ -32,11 +43,24 @@ const EXPIRY_WARNING: f64 = 7.0 * 24.0 * 3600.0;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &str = r#"
+/** What `user.fetch` takes in `init` besides `fetch`'s own options. */
+export interface FetchOptions {
+  /**
+   * Send the access token with this request even though its URL is not on `baseUrl`'s origin.
+   * Default `false`: a page's request to another origin never carries the token.
+   */
+  sendTokenToOtherOrigins?: boolean;
+}
+
 /** What `new App(...)` takes. */
 export interface AppConfiguration {
   /** The app id, as the server knows it. */
   id: string;
-  /** Where the server is, e.g. `"https://auth.example.com"`; defaults to the page's origin. */
+  /**
+   * Where the server is, e.g. `"https://auth.example.com"`; defaults to the page's origin. It
+   * must be `https:`, or `http:` on `localhost`, `127.0.0.1` or `[::1]` (`InvalidArgument`
+   * otherwise): tokens never travel in the clear.
+   */
   baseUrl?: string;
   /**
    * Where the users are kept: `"local"` (`localStorage`, the default: shared by the tabs, kept
@@ -128,8 +152,12 @@ export interface User {
    * refresh failure (offline, a 5xx) keeps the session and rejects with that error. It also
    * rejects when no response comes (`code: "NetworkError"`), when the user is logged out
    * (`"NotLoggedIn"`) and when `input` is not a string (`"InvalidArgument"`).
+   *
+   * The access token goes only to URLs on `baseUrl`'s origin: a request to any other origin is
+   * sent without it (and without the refresh-and-retry), unless `init` says
+   * `sendTokenToOtherOrigins: true` for that call.
    */
-  fetch(input: string, init?: RequestInit): Promise<Response>;
+  fetch(input: string, init?: RequestInit & FetchOptions): Promise<Response>;
 }
 "#;
 
@@ -137,48 +165,68 @@ export interface User {
 #[wasm_bindgen]
 pub struct App {
     state: Rc<AppState>,
+    listeners: Rc<Listeners>,
 }
 
 #[wasm_bindgen]
 impl App {
     /// Opens the app and restores its stored users, without any request. Stored data that
-    /// cannot be read is dropped (never thrown); only a missing id or an unknown `storage`
-    /// throws.
+    /// cannot be read is dropped (never thrown); options that are missing or of the wrong type,
+    /// an unknown `storage` and a `baseUrl` that is not https (nor this machine) throw
+    /// `InvalidArgument`.
     ///
     /// Takes `{ id, baseUrl?, storage?, expiryWarningSeconds? }` or just the id; `baseUrl`
     /// defaults to the page's origin, `storage` to `"local"`.
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "AppConfiguration | string")] config: JsValue,
-    ) -> Result<App, JsValue> {
-        let id = config
-            .as_string()
-            .or_else(|| json::get_string(&config, "id"))
-            .filter(|id| !id.is_empty())
-            .ok_or_else(|| to_js(Error::client(INVALID_ARGUMENT, "an app id is required")))?;
-        let base_url = json::get_string(&config, "baseUrl")
-            .or_else(|| json::get_string(&json::get(web_sys::window()?.as_ref(), "location")?, "origin"))
-            .ok_or_else(|| to_js(Error::client(INVALID_ARGUMENT, "a baseUrl is required")))?;
-        let area = match json::get_string(&config, "storage") {
-            Some(name) => Area::parse(&name).ok_or_else(|| {
-                to_js(Error::client(INVALID_ARGUMENT, "storage must be \"local\", \"session\" or \"memory\""))
+    ) -> std::result::Result<App, JsValue> {
+        App::open(config).map_err(to_js_error)
+    }
+
+    fn open(config: JsValue) -> Result<App> {
+        let config = match config.as_string() {
+            Some(id) => AppConfiguration { id, base_url: None, storage: None, expiry_warning_seconds: None },
+            None => codec::from_js(config).ok_or_else(|| {
+                Error::client(INVALID_ARGUMENT, "expected { id, baseUrl?, storage?, expiryWarningSeconds? }")
             })?,
-            None => Area::Local,
         };
-        let warning = json::get(&config, "expiryWarningSeconds").and_then(|s| s.as_f64());
-        let warning = warning.filter(|s| *s >= 0.0).unwrap_or(EXPIRY_WARNING);
-        Ok(App { state: AppState::new(id, base_url.trim_end_matches('/'), area, warning) })
+        if config.id.is_empty() {
+            return Err(Error::client(INVALID_ARGUMENT, "an app id is required"));
+        }
+        let base_url = config
+            .base_url
+            .or_else(|| web_sys::window()?.location().origin().ok())
+            .ok_or_else(|| Error::client(INVALID_ARGUMENT, "a baseUrl is required"))?;
+        let options = AppOptions {
+            id: config.id,
+            base_url,
+            area: config.storage.unwrap_or(StorageArea::Local),
+            expiry_warning: config.expiry_warning_seconds.filter(|s| *s >= 0.0).unwrap_or(EXPIRY_WARNING),
+        };
+        let listeners = Rc::new(Listeners::default());
+        // The sink reports the app's changes to the page; it needs the app to hand out `User`
+        // objects, and the app needs the sink: it learns its app right after.
+        let me: Rc<RefCell<Weak<AppState>>> = Rc::default();
+        let sink = {
+            let (listeners, me) = (listeners.clone(), me.clone());
+            Box::new(move |change: &Change<'_>| {
+                if let Some(app) = me.borrow().upgrade() {
+                    report(&app, &listeners, change);
+                }
+            })
+        };
+        let state = AppState::new(options, sink)?;
+        *me.borrow_mut() = Rc::downgrade(&state);
+        Ok(App { state, listeners })
     }
 
     /// Where the users live, and whether that outlives the tab.
     #[wasm_bindgen(getter, unchecked_return_type = "Persistence")]
-    pub fn persistence(&self) -> Object {
-        let area = self.state.storage.area();
-        let persistence = json::object();
-        json::set(&persistence, "storage", &JsValue::from_str(area.as_str()));
-        json::set(&persistence, "durable", &JsValue::from_bool(area == Area::Local));
-        json::set(&persistence, "fallback", &JsValue::from_bool(self.state.storage.fell_back()));
-        persistence
+    pub fn persistence(&self) -> JsValue {
+        let storage = self.state.storage.area();
+        let durable = storage == StorageArea::Local;
+        codec::to_js(&Persistence { storage, durable, fallback: self.state.storage.fell_back() })
     }
 
     /// Asks the browser to keep the site's storage (`navigator.storage.persist()`); whether it
@@ -186,19 +234,20 @@ impl App {
     /// or the browser cannot say. Firefox may prompt the reader.
     #[wasm_bindgen(js_name = requestPersistentStorage, unchecked_return_type = "Promise<boolean>")]
     pub fn request_persistent_storage(&self) -> Promise {
-        spawn(Call::Persist(self.state.clone()))
+        let local = self.state.storage.area() == StorageArea::Local;
+        promise(async move { Ok(JsValue::from_bool(local && persist::persist().await)) })
     }
 
     /// Calls `listener` with every change to the app's users (see `ChangeEvent`).
     #[wasm_bindgen(js_name = addListener)]
     pub fn add_listener(&self, #[wasm_bindgen(unchecked_param_type = "ChangeListener")] listener: Function) {
-        self.state.listeners.add(listener);
+        self.listeners.add(listener);
     }
 
     /// Stops calling a listener added with `addListener`.
     #[wasm_bindgen(js_name = removeListener)]
     pub fn remove_listener(&self, #[wasm_bindgen(unchecked_param_type = "ChangeListener")] listener: Function) {
-        self.state.listeners.remove(&listener);
+        self.listeners.remove(&listener);
     }
 
     /// The app id.
@@ -219,9 +268,9 @@ impl App {
     /// Every user this browser holds for the app (active and logged out), by id.
     #[wasm_bindgen(getter = allUsers, unchecked_return_type = "Record<string, User>")]
     pub fn all_users(&self) -> Object {
-        let users = json::object();
+        let users = Object::new();
         for user in self.state.users() {
-            json::set(&users, &user.id, &handle(&self.state, &user));
+            browser::set(&users, &user.id, &handle(&self.state, &user));
         }
         users
     }
@@ -230,28 +279,34 @@ impl App {
     /// active one, without any request; otherwise it makes one request and stores the user.
     #[wasm_bindgen(js_name = logIn, unchecked_return_type = "Promise<User>")]
     pub fn log_in(&self, credentials: &Credentials) -> Promise {
-        spawn(Call::LogIn(self.state.clone(), credentials.provider.clone()))
+        let (app, provider) = (self.state.clone(), credentials.provider.clone());
+        promise(async move {
+            let user = app.log_in(&provider).await?;
+            Ok(handle(&app, &user))
+        })
     }
 
     /// Makes an active user of this app the current one (listeners hear `switch`).
     #[wasm_bindgen(js_name = switchUser)]
-    pub fn switch_user(&self, user: &User) -> Result<(), JsValue> {
+    pub fn switch_user(&self, user: &User) -> std::result::Result<(), JsValue> {
         if self.state.switch_user(&user.user.id) {
             return Ok(());
         }
-        Err(to_js(Error::client(INVALID_ARGUMENT, "the user is not logged in to this app")))
+        Err(to_js_error(Error::client(INVALID_ARGUMENT, "the user is not logged in to this app")))
     }
 
     /// Logs the user out and forgets it here, stored record included.
     #[wasm_bindgen(js_name = removeUser, unchecked_return_type = "Promise<void>")]
     pub fn remove_user(&self, user: &User) -> Promise {
-        spawn(Call::LogOut(self.state.clone(), user.user.clone(), true))
+        let (app, user) = (self.state.clone(), user.user.clone());
+        promise(async move { done(session::log_out(&app, &user, true).await) })
     }
 
     /// Deletes the user on the server, then forgets it here.
     #[wasm_bindgen(js_name = deleteUser, unchecked_return_type = "Promise<void>")]
     pub fn delete_user(&self, user: &User) -> Promise {
-        spawn(Call::DeleteUser(self.state.clone(), user.user.clone()))
+        let (app, user) = (self.state.clone(), user.user.clone());
+        promise(async move { done(session::delete_user(&app, &user).await) })
     }
 
     /// Email/password accounts: registration, confirmation, password resets.
@@ -264,7 +319,8 @@ impl App {
     /// give anonymous users).
     #[wasm_bindgen(js_name = getAuthProviders, unchecked_return_type = "Promise<AuthProvider[]>")]
     pub fn get_auth_providers(&self) -> Promise {
-        spawn(Call::GetAuthProviders(self.state.clone()))
+        let app = self.state.clone();
+        promise(async move { Ok(codec::to_js(&app.auth_providers().await?)) })
     }
 }
 
@@ -284,16 +340,13 @@ impl Credentials {
 
     /// An email/password account's credentials (`local-userpass`).
     #[wasm_bindgen(js_name = emailPassword)]
-    pub fn email_password(
-        #[wasm_bindgen(unchecked_param_type = "string")] email: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "string")] password: JsValue,
-    ) -> Credentials {
-        Credentials { provider: Provider::EmailPassword { email, password } }
+    pub fn email_password(email: String, password: String) -> Credentials {
+        Credentials { provider: Provider::EmailPassword { email, password: Secret::new(password) } }
     }
 
     /// A JWT from the app's own backend (`custom-token`).
-    pub fn jwt(#[wasm_bindgen(unchecked_param_type = "string")] token: JsValue) -> Credentials {
-        Credentials { provider: Provider::Jwt { token } }
+    pub fn jwt(token: String) -> Credentials {
+        Credentials { provider: Provider::Jwt { token: Secret::new(token) } }
     }
 
     /// The provider type, e.g. `"anon-user"`.
@@ -317,7 +370,9 @@ impl EmailPasswordAuth {
         &self,
         #[wasm_bindgen(unchecked_param_type = "{ email: string; password: string }")] details: JsValue,
     ) -> Promise {
-        spawn(Call::Userpass(self.app.clone(), "register", details, &["email", "password"]))
+        self.send("register", details, |d| {
+            Some(codec::to_text(&Registration { email: d.email?, password: d.password? }))
+        })
     }
 
     /// Confirms an account with its confirmation link's `token` and `tokenId`.
@@ -326,7 +381,9 @@ impl EmailPasswordAuth {
         &self,
         #[wasm_bindgen(unchecked_param_type = "{ token: string; tokenId: string }")] details: JsValue,
     ) -> Promise {
-        spawn(Call::Userpass(self.app.clone(), "confirm", details, &["token", "tokenId"]))
+        self.send("confirm", details, |d| {
+            Some(codec::to_text(&Confirmation { token: d.token?, token_id: d.token_id? }))
+        })
     }
 
     /// Sends the confirmation email again.
@@ -335,7 +392,7 @@ impl EmailPasswordAuth {
         &self,
         #[wasm_bindgen(unchecked_param_type = "{ email: string }")] details: JsValue,
     ) -> Promise {
-        spawn(Call::Userpass(self.app.clone(), "confirm/send", details, &["email"]))
+        self.send("confirm/send", details, |d| Some(codec::to_text(&EmailOnly { email: d.email? })))
     }
 
     /// Sends a password-reset email.
@@ -344,7 +401,7 @@ impl EmailPasswordAuth {
         &self,
         #[wasm_bindgen(unchecked_param_type = "{ email: string }")] details: JsValue,
     ) -> Promise {
-        spawn(Call::Userpass(self.app.clone(), "reset/send", details, &["email"]))
+        self.send("reset/send", details, |d| Some(codec::to_text(&EmailOnly { email: d.email? })))
     }
 
     /// Sets a new password with the reset link's `token` and `tokenId`.
@@ -353,7 +410,23 @@ impl EmailPasswordAuth {
         &self,
         #[wasm_bindgen(unchecked_param_type = "{ token: string; tokenId: string; password: string }")] details: JsValue,
     ) -> Promise {
-        spawn(Call::Userpass(self.app.clone(), "reset", details, &["token", "tokenId", "password"]))
+        self.send("reset", details, |d| {
+            Some(codec::to_text(&PasswordReset { token: d.token?, token_id: d.token_id?, password: d.password? }))
+        })
+    }
+}
+
+impl EmailPasswordAuth {
+    /// `POST A/auth/providers/local-userpass/<route>` with the body `make` builds from the
+    /// page's `details`: only the fields the route takes are sent, and a missing or mistyped
+    /// one is `InvalidArgument` without a request.
+    fn send(&self, route: &'static str, details: JsValue, make: fn(AccountDetails) -> Option<String>) -> Promise {
+        let body = codec::from_js::<AccountDetails>(details).and_then(make);
+        let app = self.app.clone();
+        promise(async move {
+            let body = body.ok_or_else(|| Error::client(INVALID_ARGUMENT, "a field is missing or not a string"))?;
+            done(app.userpass(route, &body).await)
+        })
     }
 }
 
@@ -376,7 +449,7 @@ impl User {
     /// `"active"`, `"logged-out"` or `"removed"`.
     #[wasm_bindgen(getter, unchecked_return_type = "UserState")]
     pub fn state(&self) -> JsValue {
-        JsValue::from_str(self.user.state().as_str())
+        codec::to_js(&self.user.state())
     }
 
     /// Whether all of the user's identities are anonymous.
@@ -394,36 +467,31 @@ impl User {
     /// The user's profile data (e.g. `{ email }`), `{}` when none; a copy.
     #[wasm_bindgen(getter, unchecked_return_type = "UserProfile")]
     pub fn profile(&self) -> Object {
-        let copy = json::object();
+        let copy = Object::new();
         if let Some(data) = self.user.profile_data() {
-            Object::assign(&copy, data.unchecked_ref());
+            Object::assign(&copy, data.0.unchecked_ref());
         }
         copy
     }
 
     /// The user's identities, from its profile.
     #[wasm_bindgen(getter, unchecked_return_type = "UserIdentity[]")]
-    pub fn identities(&self) -> js_sys::Array {
-        let list = js_sys::Array::new();
-        for identity in self.user.identities() {
-            let object = json::object();
-            json::set(&object, "id", &JsValue::from_str(&identity.id));
-            json::set(&object, "providerType", &JsValue::from_str(&identity.provider_type));
-            list.push(&object);
-        }
-        list
+    pub fn identities(&self) -> JsValue {
+        let list: Vec<UserIdentity> =
+            self.user.identities().into_iter().map(|(id, provider_type)| UserIdentity { id, provider_type }).collect();
+        codec::to_js(&list)
     }
 
     /// The access token, or `null` when logged out.
     #[wasm_bindgen(getter = accessToken, unchecked_return_type = "string | null")]
     pub fn access_token(&self) -> JsValue {
-        json::string_or_null(self.user.access_token().as_deref())
+        string_or_null(self.user.access_token())
     }
 
     /// The refresh token, or `null` when logged out.
     #[wasm_bindgen(getter = refreshToken, unchecked_return_type = "string | null")]
     pub fn refresh_token(&self) -> JsValue {
-        json::string_or_null(self.user.refresh_token().as_deref())
+        string_or_null(self.user.refresh_token())
     }
 
     /// Logs out: the tokens are forgotten here whatever happens, then the server is told. An
@@ -432,150 +500,174 @@ impl User {
     /// expires), though the user is logged out locally all the same.
     #[wasm_bindgen(js_name = logOut, unchecked_return_type = "Promise<void>")]
     pub fn log_out(&self) -> Promise {
-        spawn(Call::LogOut(self.app.clone(), self.user.clone(), false))
+        let (app, user) = (self.app.clone(), self.user.clone());
+        promise(async move { done(session::log_out(&app, &user, false).await) })
     }
 
     /// Adds the credentials' identity to this user, which keeps its id. On failure (`code`:
     /// `AccountNameInUse`, `InvalidPassword`...) the user is left as it was.
     #[wasm_bindgen(js_name = linkCredentials, unchecked_return_type = "Promise<void>")]
     pub fn link_credentials(&self, credentials: &Credentials) -> Promise {
-        spawn(Call::Link(self.app.clone(), self.user.clone(), credentials.provider.clone()))
+        let (app, user, provider) = (self.app.clone(), self.user.clone(), credentials.provider.clone());
+        promise(async move { done(session::link(&app, &user, &provider).await) })
     }
 
     /// `fetch` with the user's access token (see TYPES).
     // Typed in TYPES above: wasm-bindgen drops the `?` of an optional parameter with a type.
     #[wasm_bindgen(skip_typescript)]
     pub fn fetch(&self, input: JsValue, init: JsValue) -> Promise {
-        spawn(Call::Fetch(self.app.clone(), self.user.clone(), input, init))
+        let (app, user) = (self.app.clone(), self.user.clone());
+        promise(async move {
+            let input = input.as_string().ok_or_else(|| Error::client(INVALID_ARGUMENT, "the URL must be a string"))?;
+            let options = if init.is_undefined() || init.is_null() {
+                FetchOptions::default()
+            } else {
+                codec::from_js(init.clone())
+                    .ok_or_else(|| Error::client(INVALID_ARGUMENT, "sendTokenToOtherOrigins must be a boolean"))?
+            };
+            let url = app.resolve(&input);
+            let with_token = options.send_token_to_other_origins || app.same_origin(&url);
+            let outgoing = Outgoing::Page { url: &url, init: &init };
+            Ok(session::page_fetch(&app, &user, &outgoing, with_token).await?.into())
+        })
     }
 
     /// Gets a new access token with the refresh token. A refused refresh token logs the user
     /// out (and removes an anonymous user).
     #[wasm_bindgen(js_name = refreshAccessToken, unchecked_return_type = "Promise<void>")]
     pub fn refresh_access_token(&self) -> Promise {
-        spawn(Call::RefreshAccessToken(self.app.clone(), self.user.clone()))
+        let (app, user) = (self.app.clone(), self.user.clone());
+        promise(async move { done(session::refresh_access_token(&app, &user).await) })
     }
 
     /// Fetches the user's profile (and so its identities) from the server.
     #[wasm_bindgen(js_name = refreshProfile, unchecked_return_type = "Promise<void>")]
     pub fn refresh_profile(&self) -> Promise {
-        spawn(Call::RefreshProfile(self.app.clone(), self.user.clone()))
+        let (app, user) = (self.app.clone(), self.user.clone());
+        promise(async move { done(session::refresh_profile(&app, &user).await) })
     }
 
     /// Calls `listener` with every change to this user (the same events as `app.addListener`),
     /// whichever `User` object or tab made it.
     #[wasm_bindgen(js_name = addListener)]
     pub fn add_listener(&self, #[wasm_bindgen(unchecked_param_type = "ChangeListener")] listener: Function) {
-        self.user.listeners.add(listener);
+        page_user(&self.user).listeners.add(listener);
     }
 
     /// Stops calling a listener added with `addListener`.
     #[wasm_bindgen(js_name = removeListener)]
     pub fn remove_listener(&self, #[wasm_bindgen(unchecked_param_type = "ChangeListener")] listener: Function) {
-        self.user.listeners.remove(&listener);
+        page_user(&self.user).listeners.remove(&listener);
     }
 }
 
-/// An operation behind a promise-returning method.
-///
-/// All of them run through one `async fn` and one `future_to_promise`: each generic instance of
-/// the promise machinery costs code size (docs/PERFORMANCE.md), so the surface shares one.
-enum Call {
-    LogIn(Rc<AppState>, Provider),
-    GetAuthProviders(Rc<AppState>),
-    /// `logOut`, or `removeUser` when set.
-    LogOut(Rc<AppState>, Rc<UserState>, bool),
-    DeleteUser(Rc<AppState>, Rc<UserState>),
-    RefreshAccessToken(Rc<AppState>, Rc<UserState>),
-    RefreshProfile(Rc<AppState>, Rc<UserState>),
-    Link(Rc<AppState>, Rc<UserState>, Provider),
-    /// `user.fetch` with the page's URL and `RequestInit`.
-    Fetch(Rc<AppState>, Rc<UserState>, JsValue, JsValue),
-    /// An `emailPasswordAuth` route, the page's argument and the fields it must have.
-    Userpass(Rc<AppState>, &'static str, JsValue, &'static [&'static str]),
-    /// `requestPersistentStorage`.
-    Persist(Rc<AppState>),
+/// Runs `work` as a JS promise, its error as a `GuestpassError`.
+fn promise(work: impl Future<Output = Result<JsValue>> + 'static) -> Promise {
+    spawn(Box::pin(work))
 }
 
-/// Runs `call` as a JS promise, converting its error.
-fn spawn(call: Call) -> Promise {
-    future_to_promise(async move { run(call).await.map_err(to_js) })
+/// One instance of the promise machinery for every method (a generic `future_to_promise` per
+/// method cost about 1 to 4 KB each before compression): each method's future is boxed.
+#[inline(never)]
+fn spawn(work: Pin<Box<dyn Future<Output = Result<JsValue>>>>) -> Promise {
+    future_to_promise(async move { work.await.map_err(to_js_error) })
 }
 
-async fn run(call: Call) -> Result<JsValue, Error> {
-    match call {
-        Call::LogIn(app, provider) => {
-            let user = app.log_in(&provider).await?;
-            return Ok(handle(&app, &user));
-        }
-        Call::GetAuthProviders(app) => return Ok(app.auth_providers().await?.into()),
-        Call::LogOut(app, user, remove) => session::log_out(&app, &user, remove).await?,
-        Call::DeleteUser(app, user) => session::delete_user(&app, &user).await?,
-        Call::RefreshAccessToken(app, user) => session::refresh_access_token(&app, &user).await?,
-        Call::RefreshProfile(app, user) => session::refresh_profile(&app, &user).await?,
-        Call::Link(app, user, provider) => session::link(&app, &user, &provider).await?,
-        Call::Fetch(app, user, input, init) => {
-            let input = input.as_string().ok_or_else(|| Error::client(INVALID_ARGUMENT, "the URL must be a string"))?;
-            let url = app.resolve(&input);
-            return Ok(session::fetch(&app, &user, &url, &init).await?.into());
-        }
-        Call::Userpass(app, route, details, fields) => {
-            // Only the fields the route takes are sent (the server checks their types).
-            let body = json::object();
-            for field in fields {
-                let value =
-                    json::get(&details, field).ok_or_else(|| Error::client(INVALID_ARGUMENT, "a field is missing"))?;
-                json::set(&body, field, &value);
-            }
-            app.userpass(route, &body).await?
-        }
-        Call::Persist(app) => {
-            let local = app.storage.area() == Area::Local;
-            return Ok(JsValue::from_bool(local && persist::persist().await));
-        }
+/// `undefined` for an operation that resolves with nothing.
+fn done(outcome: Result<()>) -> Result<JsValue> {
+    outcome.map(|()| JsValue::UNDEFINED)
+}
+
+fn string_or_null(value: Option<String>) -> JsValue {
+    value.map_or(JsValue::NULL, |value| JsValue::from_str(&value))
+}
+
+/// What the page's side keeps for one user (in `UserState::page`).
+#[derive(Debug, Default)]
+struct PageUser {
+    /// A `WeakRef` to the page's `User` object, so that every getter, login and event hands
+    /// out the same object while the page holds it (`app.currentUser === user`, as in
+    /// realm-web).
+    handle: RefCell<Option<WeakRef>>,
+    /// `user.addListener` callbacks.
+    listeners: Listeners,
+}
+
+/// The page's side of `user`, made on first use.
+fn page_user(user: &UserState) -> Rc<PageUser> {
+    let mut slot = user.page.borrow_mut();
+    if let Some(page) = slot.as_ref().and_then(|page| page.clone().downcast::<PageUser>().ok()) {
+        return page;
     }
-    Ok(JsValue::UNDEFINED)
+    let page = Rc::new(PageUser::default());
+    *slot = Some(page.clone() as Rc<dyn Any>);
+    page
 }
 
-/// The page's `User` object for `user`: the one handed out before while the page still holds it
-/// (a `WeakRef` in `user.handle`), so `app.currentUser === user` holds as in realm-web.
+/// The page's `User` object for `user`: the one handed out before while the page still holds it.
 fn handle(app: &Rc<AppState>, user: &Rc<UserState>) -> JsValue {
-    let weak = user.handle.borrow().clone();
-    if !weak.is_undefined() {
-        if let Some(object) = weak.unchecked_into::<WeakRef>().deref() {
-            return object.into();
-        }
+    let page = page_user(user);
+    if let Some(object) = page.handle.borrow().as_ref().and_then(WeakRef::deref) {
+        return object.into();
     }
     let object: JsValue = User { app: app.clone(), user: user.clone() }.into();
-    *user.handle.borrow_mut() = WeakRef::new(object.unchecked_ref::<Object>()).into();
+    *page.handle.borrow_mut() = Some(WeakRef::new(object.unchecked_ref::<Object>()));
     object
 }
 
-/// The event object listeners get (typed `ChangeEvent` in TYPES).
-pub(crate) fn event(app: &Rc<AppState>, kind: Kind, user: &Rc<UserState>, remote: bool) -> JsValue {
-    let event = json::object();
-    json::set(&event, "kind", &JsValue::from_str(kind.as_str()));
-    json::set(&event, "user", &handle(app, user));
-    json::set(&event, "remote", &JsValue::from_bool(remote));
-    if let Kind::AtRisk(risk) = kind {
-        json::set(&event, "reason", &JsValue::from_str(risk.as_str()));
-        if let Risk::Expiring(at) = risk {
-            json::set(&event, "expiresAt", &JsValue::from(at));
+/// Tells the app's and the user's listeners about a change, as a `ChangeEvent` object.
+fn report(app: &Rc<AppState>, listeners: &Listeners, change: &Change<'_>) {
+    let (kind, reason, expires_at) = match change.kind {
+        Kind::Login => (ChangeKind::Login, None, None),
+        Kind::Link => (ChangeKind::Link, None, None),
+        Kind::Refresh => (ChangeKind::Refresh, None, None),
+        Kind::Logout => (ChangeKind::Logout, None, None),
+        Kind::Removed => (ChangeKind::Removed, None, None),
+        Kind::Switch => (ChangeKind::Switch, None, None),
+        Kind::Storage => (ChangeKind::Storage, None, None),
+        Kind::AtRisk(Risk::Memory) => (ChangeKind::IdentityAtRisk, Some(RiskReason::Memory), None),
+        Kind::AtRisk(Risk::StorageCleared) => (ChangeKind::IdentityAtRisk, Some(RiskReason::StorageCleared), None),
+        Kind::AtRisk(Risk::Expiring(at)) => (ChangeKind::IdentityAtRisk, Some(RiskReason::Expiring), Some(at)),
+    };
+    let user = JsData(handle(app, change.user));
+    let event = codec::to_js(&ChangeEvent { kind, user, remote: change.remote, reason, expires_at });
+    listeners.call(&event);
+    page_user(change.user).listeners.call(&event);
+}
+
+/// Callbacks, called in the order they were added; adding one twice has no effect.
+#[derive(Debug, Default)]
+struct Listeners(RefCell<Vec<Function>>);
+
+impl Listeners {
+    fn add(&self, listener: Function) {
+        let mut list = self.0.borrow_mut();
+        if !list.contains(&listener) {
+            list.push(listener);
         }
     }
-    event.into()
+
+    fn remove(&self, listener: &Function) {
+        self.0.borrow_mut().retain(|known| known != listener);
+    }
+
+    /// Calls each listener with `event`; the list is copied first, so a listener may add or
+    /// remove listeners. What a listener throws is ignored (the others still run).
+    fn call(&self, event: &JsValue) {
+        let list = self.0.borrow().clone();
+        for listener in list {
+            let _ = listener.call1(&JsValue::NULL, event);
+        }
+    }
 }
 
 /// The JS face of an [`Error`]: an `Error` named `GuestpassError` with `code`, `status` and,
 /// when the server said how long to wait, `retryAfter` (typed `GuestpassError` in TYPES).
-fn to_js(error: Error) -> JsValue {
+fn to_js_error(error: Error) -> JsValue {
     let js = js_sys::Error::new(&error.message);
     js.set_name("GuestpassError");
-    json::set(&js, "code", &JsValue::from_str(&error.code));
-    json::set(&js, "status", &JsValue::from(error.status));
-    if let Some(seconds) = error.retry_after {
-        json::set(&js, "retryAfter", &JsValue::from(seconds));
-    }
+    let fields = ErrorFields { code: error.code.into_owned(), status: error.status, retry_after: error.retry_after };
+    Object::assign(&js, codec::to_js(&fields).unchecked_ref());
     js.into()
 }
 
@@ -586,7 +678,7 @@ impl fmt::Debug for App {
 }
 
 impl fmt::Debug for Credentials {
-    // By hand: credentials carry passwords and tokens.
+    // The provider's `Debug` shows no secret (they are the protocol's `Secret`s).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Credentials").field("providerType", &self.provider.provider_type()).finish_non_exhaustive()
     }

@@ -55,7 +55,7 @@
 //! Users are kept in `localStorage` under `guestpass:<appId>:...` (see `docs/wire.md`), shared by
 //! the browser's tabs: they make one anonymous user between them even when opened together on
 //! a first visit, one refresh when a token expires in all of them, and each sees the others'
-//! logins, links, refreshes and logouts (locks.rs, tabs.rs). The page can choose
+//! logins, links, refreshes and logouts (src/locks.rs, src/tabs.rs). The page can choose
 //! `sessionStorage` or memory instead; a storage that is missing or throws falls back to memory,
 //! and the app says so:
 //!
@@ -78,20 +78,24 @@
 //! `retryAfter` (seconds).
 
 #![deny(missing_docs, missing_debug_implementations)]
-// Without the `std` feature (the package scripts/build-sdk.sh makes) the SDK uses only `core` and
-// `alloc`: see `panic` below.
-#![cfg_attr(not(test), no_std)]
 
-extern crate alloc;
-#[cfg(feature = "std")]
-extern crate std;
-
+// The modules, in the one direction they depend on each other:
+// - the JavaScript surface: `js` (the only `#[wasm_bindgen]` exports; JS values are made and
+//   read here, through serde-wasm-bindgen and the protocol's page shapes);
+// - the core, in Rust values: `app` (an app and its users), `session` (authenticated requests,
+//   refresh, link, logout), `user`, `credentials`, `events` (what changed, as Rust values);
+// - the browser's boundaries: `transport` (HTTP, through gloo-net), `storage` (Web Storage
+//   through gloo-storage, or memory), `locks` (Web Locks), `tabs` (the `storage` event),
+//   `persist` (`navigator.storage`), `codec` (JSON text through the browser's `JSON`, typed
+//   values through serde-wasm-bindgen), `browser` (reading Web API objects);
+// - `guestpass_protocol` (every wire and storage shape) and `error`.
 mod app;
+mod browser;
+mod codec;
 mod credentials;
 mod error;
 mod events;
 mod js;
-mod json;
 mod locks;
 mod persist;
 mod session;
@@ -100,116 +104,6 @@ mod tabs;
 mod transport;
 mod user;
 
-/// A `static` for the page's single thread, with the part of `LocalKey`'s API the SDK uses.
-///
-/// wasm32 without the `atomics` target feature has no threads, so the value needs no guard; a
-/// native build (tests, clippy) has threads and uses `thread_local!` instead.
-#[cfg(target_arch = "wasm32")]
-pub(crate) struct PageLocal<T>(T);
-
-#[cfg(all(target_arch = "wasm32", target_feature = "atomics"))]
-compile_error!("PageLocal assumes a single thread: wasm32 without the `atomics` target feature");
-
-// SAFETY: see above: on wasm32 (without `atomics`, which this crate does not enable) only one
-// thread exists to touch the value.
-#[cfg(target_arch = "wasm32")]
-unsafe impl<T> Sync for PageLocal<T> {}
-
-#[cfg(target_arch = "wasm32")]
-impl<T> PageLocal<T> {
-    pub(crate) const fn new(value: T) -> Self {
-        PageLocal(value)
-    }
-}
-
-#[cfg(target_arch = "wasm32")]
-impl<T> PageLocal<core::cell::RefCell<T>> {
-    pub(crate) fn with_borrow<R>(&self, f: impl FnOnce(&T) -> R) -> R {
-        f(&self.0.try_borrow().unwrap_or_else(|_| borrow_failed()))
-    }
-
-    pub(crate) fn with_borrow_mut<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
-        f(&mut self.0.try_borrow_mut().unwrap_or_else(|_| borrow_failed()))
-    }
-
-    pub(crate) fn take(&self) -> T
-    where
-        T: Default,
-    {
-        self.with_borrow_mut(core::mem::take)
-    }
-}
-
-#[cfg(target_arch = "wasm32")]
-impl<T: Copy> PageLocal<core::cell::Cell<T>> {
-    pub(crate) fn get(&self) -> T {
-        self.0.get()
-    }
-
-    pub(crate) fn set(&self, value: T) {
-        self.0.set(value)
-    }
-
-    pub(crate) fn replace(&self, value: T) -> T {
-        self.0.replace(value)
-    }
-}
-
-/// `core::cell::RefCell` whose `borrow`/`borrow_mut` fail without core's panic message: that
-/// message formats a `BorrowError`, which alone keeps `Formatter::pad` in the package.
-#[derive(Debug, Default)]
-pub(crate) struct RefCell<T>(core::cell::RefCell<T>);
-
-impl<T> RefCell<T> {
-    pub(crate) const fn new(value: T) -> Self {
-        RefCell(core::cell::RefCell::new(value))
-    }
-
-    pub(crate) fn borrow(&self) -> core::cell::Ref<'_, T> {
-        self.0.try_borrow().unwrap_or_else(|_| borrow_failed())
-    }
-
-    pub(crate) fn borrow_mut(&self) -> core::cell::RefMut<'_, T> {
-        self.0.try_borrow_mut().unwrap_or_else(|_| borrow_failed())
-    }
-}
-
-/// A `RefCell` borrowed against its rules: a bug. It traps (panics with std).
-#[cold]
-#[inline(never)]
-fn borrow_failed() -> ! {
-    #[cfg(all(target_arch = "wasm32", not(feature = "std")))]
-    core::arch::wasm32::unreachable();
-    #[cfg(not(all(target_arch = "wasm32", not(feature = "std"))))]
-    panic!("RefCell already borrowed")
-}
-
-/// `thread_local!` with a `const` initialiser, or a [`PageLocal`] on wasm32.
-macro_rules! page_local {
-    ($($(#[$attr:meta])* static $name:ident: $ty:ty = const { $init:expr };)*) => {
-        $(
-            #[cfg(target_arch = "wasm32")]
-            $(#[$attr])*
-            static $name: crate::PageLocal<$ty> = crate::PageLocal::new($init);
-        )*
-        #[cfg(not(target_arch = "wasm32"))]
-        std::thread_local! {
-            $($(#[$attr])* static $name: $ty = const { $init };)*
-        }
-    };
-}
-pub(crate) use page_local;
-
-/// Without std, a panic (a bug: the SDK's code avoids every panicking path it can) traps, as
-/// `panic = "abort"` does with std, but without std's panic machinery and hook, which formats
-/// the message (1.4 KB of the gzip total; docs/PERFORMANCE.md). Some `core::fmt` stays: core's
-/// panics still take the addresses of the functions that would format their arguments.
-#[cfg(all(target_arch = "wasm32", not(feature = "std"), not(test)))]
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
-    core::arch::wasm32::unreachable()
-}
-
 pub use js::{App, Credentials, EmailPasswordAuth, User};
 
 /// lol_alloc's free-list allocator instead of std's dlmalloc: about 7 KB less code before
@@ -217,7 +111,7 @@ pub use js::{App, Credentials, EmailPasswordAuth, User};
 /// allocations at most.
 // SAFETY: the wasm32 build has no threads (no `atomics` target feature), so nothing can call the
 // allocator concurrently.
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
 #[global_allocator]
 static ALLOCATOR: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
     unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };

@@ -1,8 +1,8 @@
 //! Web Locks: one anonymous login, and one refresh per user, for the whole browser profile.
 //!
-//! Locks are per origin, so one lock covers every tab and every `App` of the page. The lessons
-//! of Supabase's lock (ANCHORS.md §2, item 2: deadlocks with React Strict Mode, frozen tabs,
-//! auth calls made inside listeners) give the rules:
+//! Locks are per origin, so one lock covers every tab and every `App` of the page. The known
+//! failures of auth locks in other SDKs (deadlocks with React Strict Mode, frozen tabs, auth
+//! calls made inside listeners) give the rules:
 //! - a holder never waits for the page: the lock covers the SDK's own re-read of storage and its
 //!   one request; listeners are called, never awaited, so an SDK call a listener makes cannot
 //!   hold it up (at worst that call waits for this lock, released right after);
@@ -37,13 +37,13 @@
 //! - a holder in the same page (another `App`, or this one a moment ago) wrote synchronously:
 //!   waiting behind it needs no settling.
 
-use core::cell::Cell;
+use std::cell::Cell;
 
 use js_sys::{Date, Function, Object, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::json;
+use crate::browser;
 
 /// The longest a holder keeps a lock.
 const HOLD_MS: i32 = 10_000;
@@ -55,7 +55,7 @@ const WAIT_MS: i32 = 12_000;
 /// (and so does not know to wait, see `waited`) still reads them.
 const LINGER_MS: i32 = 100;
 
-crate::page_local! {
+thread_local! {
     /// Until when (ms) this page holds or lingers on a lock (`f64::INFINITY` while held): a
     /// holder in this page wrote to its storage synchronously, so a caller waiting behind it
     /// has nothing to settle. One time for all the page's locks: a caller waiting for one lock
@@ -102,24 +102,23 @@ impl Drop for Lock {
 /// without it.
 pub(crate) async fn acquire(name: &str, steal: bool) -> Lock {
     let mut lock = Lock { release: None, waited: false, linger: false };
-    let navigator = web_sys::window().and_then(|window| json::get(&window, "navigator"));
-    let Some(locks) = navigator.and_then(|navigator| json::get(&navigator, "locks")) else {
+    let Some(locks) = browser::navigator("locks") else {
         return lock;
     };
     // At most three requests: `ifAvailable` (is another holder there?), then waiting with a
     // timeout, then stealing (with `steal`). One `await` in a loop: each await site of a
     // future costs code.
     for step in 0..3 {
-        let options = json::object();
+        let options: JsValue = Object::new().into();
         match step {
-            0 => json::set(&options, "ifAvailable", &JsValue::TRUE),
+            0 => browser::set(&options, "ifAvailable", &JsValue::TRUE),
             1 => {
                 lock.waited = OURS.get() <= Date::now();
                 if let Some(signal) = timeout_signal() {
-                    json::set(&options, "signal", &signal);
+                    browser::set(&options, "signal", &signal);
                 }
             }
-            _ if steal => json::set(&options, "steal", &JsValue::TRUE),
+            _ if steal => browser::set(&options, "steal", &JsValue::TRUE),
             _ => break,
         }
         lock.release = request(&locks, name, &options).await;
@@ -134,7 +133,7 @@ pub(crate) async fn acquire(name: &str, steal: bool) -> Lock {
 /// `navigator.locks.request(name, options, callback)`, where the callback holds the lock until
 /// the returned function is called (or [`HOLD_MS`] pass). `None` when the lock was not granted
 /// (not available, the signal fired) or the request failed.
-async fn request(locks: &JsValue, name: &str, options: &Object) -> Option<Function> {
+async fn request(locks: &JsValue, name: &str, options: &JsValue) -> Option<Function> {
     let mut release = None;
     let held = Promise::new(&mut |resolve, _| release = Some(resolve));
     let release = release?;
@@ -152,10 +151,10 @@ async fn request(locks: &JsValue, name: &str, options: &Object) -> Option<Functi
             held.into()
         }
     });
-    let request: Function = json::get(locks, "request")?.dyn_into().ok()?;
+    let request = browser::method(locks, "request")?;
     let pending = request.call3(locks, &JsValue::from_str(name), options, &callback).ok()?;
     // A request that fails (the signal's timeout) resolves `granted` with its error instead.
-    let catch: Function = json::get(&pending, "catch")?.dyn_into().ok()?;
+    let catch = browser::method(&pending, "catch")?;
     let _ = catch.call1(&pending, &refuse);
     if JsFuture::from(granted).await.ok()? != JsValue::TRUE {
         return None;
@@ -166,8 +165,7 @@ async fn request(locks: &JsValue, name: &str, options: &Object) -> Option<Functi
 
 /// `AbortSignal.timeout(WAIT_MS)`, where the browser has it.
 fn timeout_signal() -> Option<JsValue> {
-    let class = json::get(&js_sys::global(), "AbortSignal")?;
-    // Not `json::get`: `AbortSignal` is a function, not a plain object.
-    let timeout: Function = js_sys::Reflect::get(&class, &JsValue::from_str("timeout")).ok()?.dyn_into().ok()?;
+    let class = browser::get(&js_sys::global(), "AbortSignal")?;
+    let timeout = browser::method(&class, "timeout")?;
     timeout.call1(&class, &JsValue::from(WAIT_MS)).ok()
 }

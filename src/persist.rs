@@ -6,20 +6,19 @@
 //! without a prompt; Firefox asks the user; Safari decides). The SDK only asks when the page
 //! says so (`app.requestPersistentStorage()`), never by itself, since Firefox shows a prompt.
 
-use js_sys::{Function, Promise};
-use wasm_bindgen::{JsCast, JsValue};
+use js_sys::Promise;
+use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::json;
+use crate::browser;
 
 /// `navigator.storage.persist()`: whether the site's storage is (now) persistent. `false` where
 /// the browser has no `navigator.storage` (not a secure context, old browsers) or refuses.
 pub(crate) async fn persist() -> bool {
-    let navigator = web_sys::window().and_then(|window| json::get(&window, "navigator"));
-    let Some(manager) = navigator.and_then(|navigator| json::get(&navigator, "storage")) else {
+    let Some(manager) = browser::navigator("storage") else {
         return false;
     };
-    let Some(persist) = json::get(&manager, "persist").and_then(|f| f.dyn_into::<Function>().ok()) else {
+    let Some(persist) = browser::method(&manager, "persist") else {
         return false;
     };
     let Ok(answer) = persist.call0(&manager) else {

@@ -1,7 +1,7 @@
 //! The life of a session: authenticated requests (the SDK's own and the page's `user.fetch`),
 //! linking, the access-token refresh, logout and deletion.
 //!
-//! The rules (PROTOCOL.md §6.3, wire.md "Errors"):
+//! The rules (docs/wire.md, "Errors"):
 //! - only `401 InvalidSession` on an access-token request calls for a refresh, and the request
 //!   is retried once after it: a server that keeps refusing cannot make the SDK loop (realm-web
 //!   does loop);
@@ -13,51 +13,68 @@
 //!
 //! Refreshes are single-flight twice over: calls of one page share one refresh ([`Flight`]),
 //! and the pages of the browser profile take turns under the user's `refresh:<userId>` Web Lock
-//! (locks.rs), where storage is read first: a token another tab got meanwhile is taken without a
+//! (src/locks.rs), where storage is read first: a token another tab got meanwhile is taken without a
 //! request. A refresh storm in five tabs is one request.
 
-use alloc::rc::Rc;
+use std::cell::RefCell;
+use std::rc::Rc;
 
+use gloo_net::http::Method;
+use guestpass_protocol::answers::SessionAnswer;
+use guestpass_protocol::page::UserStatus;
 use js_sys::{Date, Function, Promise};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::Response;
 
 use crate::app::AppState;
+use crate::codec::{self, JsData};
 use crate::credentials::Provider;
 use crate::error::{Error, Result, INVALID_ARGUMENT, NOT_LOGGED_IN};
 use crate::events::Kind;
-use crate::json;
 use crate::locks;
-use crate::transport::{json_init, read, refused_session, request, send, Method};
-use crate::user::{Profile, State, UserState};
-use crate::RefCell;
+use crate::transport::{read, refused_session, request, send, Outgoing};
+use crate::user::{Profile, UserState};
 
 /// The first back-off after a refresh failed without a definitive answer, and the longest.
 const BACKOFF_MS: f64 = 1000.0;
 const MAX_BACKOFF_MS: f64 = 60_000.0;
 
 /// A protocol request with the user's access token, refreshed and retried once if the server
-/// says the token is no longer good.
+/// says the token is no longer good; the answer's JSON.
 pub(crate) async fn authenticated(
     app: &AppState,
     user: &Rc<UserState>,
-    method: Method,
-    url: &str,
-    body: Option<&JsValue>,
+    outgoing: &Outgoing<'_>,
 ) -> Result<Option<JsValue>> {
-    read(fetch(app, user, url, &json_init(method, body)).await?).await
+    read(fetch(app, user, outgoing).await?).await
 }
 
-/// `fetch(url, init)` with the user's access token; after a `401 InvalidSession` (or without an
+/// `user.fetch`: the page's request, with the access token only when `with_token` (the URL is
+/// on the base URL's origin, or the page asked for it); without, it is sent as it is, once.
+pub(crate) async fn page_fetch(
+    app: &AppState,
+    user: &Rc<UserState>,
+    outgoing: &Outgoing<'_>,
+    with_token: bool,
+) -> Result<web_sys::Response> {
+    if with_token {
+        return fetch(app, user, outgoing).await;
+    }
+    if !user.is_active() {
+        return Err(not_logged_in());
+    }
+    send(outgoing, None).await
+}
+
+/// Sends `outgoing` with the user's access token; after a `401 InvalidSession` (or without an
 /// access token) the token is refreshed and the request sent once more. Any other answer is
 /// returned as it is.
-pub(crate) async fn fetch(app: &AppState, user: &Rc<UserState>, url: &str, init: &JsValue) -> Result<Response> {
+pub(crate) async fn fetch(app: &AppState, user: &Rc<UserState>, outgoing: &Outgoing<'_>) -> Result<web_sys::Response> {
     let mut refreshed = false;
     loop {
         let token = user.access_token();
         if let Some(token) = &token {
-            let response = send(url, init, Some(token)).await?;
+            let response = send(outgoing, Some(token)).await?;
             if refreshed || !refused_session(&response).await {
                 return Ok(response);
             }
@@ -78,18 +95,21 @@ pub(crate) async fn link(app: &AppState, user: &Rc<UserState>, provider: &Provid
         return Err(Error::client(INVALID_ARGUMENT, "anonymous credentials cannot be linked to a user"));
     }
     let session = user.refresh_token().ok_or_else(not_logged_in)?;
-    let body = provider.login_body(app.device_id().as_deref());
-    let answer = authenticated(app, user, Method::Post, &app.login_url(provider, true), Some(&body)).await?;
-    let answer = answer.ok_or_else(|| Error::invalid_response(200))?;
-    let access_token = json::get_string(&answer, "access_token")
-        .filter(|_| json::get_string(&answer, "user_id").as_deref() == Some(user.id.as_str()))
-        .ok_or_else(|| Error::invalid_response(200))?;
+    let body = codec::to_text(&provider.login_body(app.device_id()));
+    let url = app.login_url(provider);
+    let outgoing = Outgoing::Protocol { method: Method::POST, url: &url, link: true, body: Some(&body) };
+    let answer = authenticated(app, user, &outgoing).await?;
+    let answer: SessionAnswer<JsData> = answer.and_then(codec::from_js).ok_or_else(|| Error::invalid_response(200))?;
+    // A link answer names the linking user (`LinkAnswer`).
+    if answer.user_id.as_deref() != Some(user.id.as_str()) {
+        return Err(Error::invalid_response(200));
+    }
     // The user may have logged out meanwhile: a token of the old session must not revive it.
     if user.refresh_token().as_deref() != Some(session.as_str()) {
         return Ok(());
     }
-    user.set_access_token(access_token);
-    let profile = json::get(&answer, "profile").and_then(Profile::parse);
+    user.set_access_token(answer.access_token);
+    let profile = answer.profile;
     let without_profile = profile.is_none();
     if let Some(profile) = profile {
         user.set_profile(profile);
@@ -140,26 +160,26 @@ async fn refresh_now(app: &AppState, user: &Rc<UserState>) -> Result<()> {
     let before = user.access_token();
     let mut lock = locks::acquire(&app.lock_name("refresh:", &user.id), false).await;
     app.sync();
-    if app.settle(&lock, &|| user.state() != State::Active || user.access_token() != before).await {
+    if app.settle(&lock, &|| !user.is_active() || user.access_token() != before).await {
         // Another tab (or App) refreshed while this one waited, or the user logged out.
         return match user.state() {
-            State::Active => Ok(()),
+            UserStatus::Active => Ok(()),
             _ => Err(not_logged_in()),
         };
     }
     let token = user.refresh_token().ok_or_else(not_logged_in)?;
-    let answer = request(Method::Post, &app.session_url(), Some(&token), None).await;
+    let url = app.session_url();
+    let answer = request(&Outgoing::route(Method::POST, &url), Some(&token)).await;
     // The user may have logged out (or in again) while we waited: only touch the session we
     // refreshed.
     let same_session = user.refresh_token().as_deref() == Some(token.as_str());
     match answer {
         Ok(body) => {
-            let access_token = body
-                .and_then(|body| json::get_string(&body, "access_token"))
-                .ok_or_else(|| Error::invalid_response(200))?;
+            let answer: SessionAnswer<JsData> =
+                body.and_then(codec::from_js).ok_or_else(|| Error::invalid_response(200))?;
             *user.backoff.borrow_mut() = None;
             if same_session {
-                user.set_access_token(access_token);
+                user.set_access_token(answer.access_token);
                 app.commit(user, Some(Kind::Refresh));
                 lock.wrote();
             }
@@ -188,8 +208,9 @@ pub(crate) struct Backoff {
 
 /// `GET C/auth/profile`; stores the profile.
 pub(crate) async fn refresh_profile(app: &AppState, user: &Rc<UserState>) -> Result<()> {
-    let body = authenticated(app, user, Method::Get, &app.profile_url(), None).await?;
-    let profile = body.and_then(Profile::parse).ok_or_else(|| Error::invalid_response(200))?;
+    let url = app.profile_url();
+    let body = authenticated(app, user, &Outgoing::route(Method::GET, &url)).await?;
+    let profile: Profile = body.and_then(codec::from_js).ok_or_else(|| Error::invalid_response(200))?;
     let linked = profile.identities.len() != user.identity_count();
     user.set_profile(profile);
     app.commit(user, linked.then_some(Kind::Link));
@@ -209,7 +230,8 @@ pub(crate) async fn log_out(app: &AppState, user: &Rc<UserState>, remove: bool) 
     let Some(token) = token else {
         return Ok(());
     };
-    match request(Method::Delete, &app.session_url(), Some(&token), None).await {
+    let url = app.session_url();
+    match request(&Outgoing::route(Method::DELETE, &url), Some(&token)).await {
         Err(error) if error.status != 401 => Err(error),
         _ => Ok(()),
     }
@@ -218,7 +240,8 @@ pub(crate) async fn log_out(app: &AppState, user: &Rc<UserState>, remove: bool) 
 /// Deletes the user on the server (`DELETE C/auth/delete`, with its own access token), then
 /// forgets it here. If the server refuses, nothing changes here.
 pub(crate) async fn delete_user(app: &AppState, user: &Rc<UserState>) -> Result<()> {
-    authenticated(app, user, Method::Delete, &app.delete_url(), None).await?;
+    let url = app.delete_url();
+    authenticated(app, user, &Outgoing::route(Method::DELETE, &url)).await?;
     app.end_session(user, true);
     Ok(())
 }
@@ -228,6 +251,7 @@ fn not_logged_in() -> Error {
 }
 
 /// A refresh under way, that later callers wait for and share the outcome of.
+#[derive(Debug)]
 pub(crate) struct Flight {
     /// Resolves when the refresh is over; the outcome is read from `outcome`, which keeps the
     /// error a Rust value (it only becomes a JS error at the boundary).

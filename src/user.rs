@@ -1,92 +1,30 @@
 //! One user of an app as the SDK knows it: tokens, profile, state.
 //!
-//! A [`UserState`] is shared (`Rc`) by the app's user list and every JS `User` handle for that
-//! user, so a refresh or a logout through one handle is seen through all of them.
+//! A [`UserState`] is shared (`Rc`) by the app's user list and the page's `User` object for
+//! that user, so a refresh or a logout through one handle is seen through all of them.
 
-use alloc::borrow::ToOwned;
-use alloc::rc::Rc;
-use alloc::string::String;
-use alloc::vec::Vec;
-use core::cell::Cell;
-use core::fmt;
+use std::any::Any;
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::rc::Rc;
 
-use wasm_bindgen::JsValue;
+use guestpass_protocol::answers::{AccessTokenTimes, Identity, Profile as WireProfile};
+use guestpass_protocol::page::UserStatus;
+use guestpass_protocol::{Secret, ANON_USER};
 
-use crate::credentials::ANONYMOUS;
-use crate::events::{Kind, Listeners};
-use crate::json;
+use crate::codec::{self, JsData};
+use crate::events::Kind;
 use crate::session::{Backoff, Flight};
-use crate::storage::StoredUser;
-use crate::RefCell;
+use crate::storage::Record;
 
-/// Where a user stands, realm-web's three states.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum State {
-    /// Holds a refresh token: can make authenticated calls.
-    Active,
-    /// Listed, without tokens: must log in again.
-    LoggedOut,
-    /// Gone from the list and from storage (an anonymous user that logged out can never log back
-    /// in, so it is not kept).
-    Removed,
-}
-
-impl State {
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            State::Active => "active",
-            State::LoggedOut => "logged-out",
-            State::Removed => "removed",
-        }
-    }
-}
-
-/// One identity of a user (`identities[]` of the profile).
-#[derive(Clone, Debug)]
-pub(crate) struct Identity {
-    pub id: String,
-    pub provider_type: String,
-}
-
-/// The user's profile: what the server sent (kept whole for storage) and the identities read
-/// from it.
-#[derive(Clone, Debug)]
-pub(crate) struct Profile {
-    raw: JsValue,
-    pub identities: Vec<Identity>,
-}
-
-impl Profile {
-    /// Reads a profile from the server or from storage; `None` without an `identities` array.
-    pub(crate) fn parse(raw: JsValue) -> Option<Profile> {
-        let list = json::as_array(&json::get(&raw, "identities")?)?;
-        let identities = list
-            .iter()
-            .filter_map(|identity| {
-                Some(Identity {
-                    id: json::get_string(&identity, "id")?,
-                    provider_type: json::get_string(&identity, "provider_type")?,
-                })
-            })
-            .collect();
-        Some(Profile { raw, identities })
-    }
-
-    /// The profile's `data` (`{email, name, ...}`), when it is an object.
-    pub(crate) fn data(&self) -> Option<JsValue> {
-        json::get(&self.raw, "data").filter(JsValue::is_object)
-    }
-
-    fn text(profile: Option<&Profile>) -> String {
-        profile.map(|p| json::stringify(&p.raw)).unwrap_or_default()
-    }
-}
+/// The profile as the SDK keeps it: the protocol's, with `data` as the browser's value.
+pub(crate) type Profile = WireProfile<JsData>;
 
 /// What changes about a user. Not `Debug`: it holds tokens.
 struct UserData {
     provider_type: String,
-    access_token: Option<String>,
-    refresh_token: Option<String>,
+    access_token: Option<Secret>,
+    refresh_token: Option<Secret>,
     profile: Option<Profile>,
     removed: bool,
 }
@@ -97,11 +35,9 @@ pub(crate) struct UserState {
     data: RefCell<UserData>,
     /// The refresh under way for this user, which concurrent callers wait for.
     pub(crate) refreshing: RefCell<Option<Rc<Flight>>>,
-    /// A `WeakRef` to the page's JS `User` object for this user (kept by `js.rs`), so that every
-    /// getter and login hands out the same object while the page holds it.
-    pub(crate) handle: RefCell<JsValue>,
-    /// `user.addListener` callbacks.
-    pub(crate) listeners: Listeners,
+    /// What the page's side keeps for this user (src/js.rs: its `User` object, its listeners).
+    /// Opaque here, so the core never depends on the JS layer.
+    pub(crate) page: RefCell<Option<Rc<dyn Any>>>,
     /// Set when the user's stored record vanished while this page held it (storage cleared in
     /// another tab): the page keeps the session, and says so once.
     pub(crate) vanished: Cell<bool>,
@@ -126,8 +62,7 @@ impl UserState {
                 removed: false,
             }),
             refreshing: RefCell::new(None),
-            handle: RefCell::new(JsValue::UNDEFINED),
-            listeners: Listeners::default(),
+            page: RefCell::new(None),
             vanished: Cell::new(false),
             warned: Cell::new(false),
             warned_memory: Cell::new(false),
@@ -136,37 +71,41 @@ impl UserState {
     }
 
     /// A user read back from storage.
-    pub(crate) fn restore(id: String, stored: StoredUser) -> Rc<UserState> {
+    pub(crate) fn restore(id: String, stored: Record) -> Rc<UserState> {
         let user = UserState::new(id, &stored.provider_type);
         {
             let mut data = user.data.borrow_mut();
             data.access_token = stored.access_token;
             data.refresh_token = stored.refresh_token;
-            data.profile = Profile::parse(stored.profile);
+            data.profile = stored.profile;
         }
         user
     }
 
     /// The record to store.
-    pub(crate) fn stored(&self) -> StoredUser {
+    pub(crate) fn stored(&self) -> Record {
         let data = self.data.borrow();
-        StoredUser {
+        Record {
             provider_type: data.provider_type.clone(),
             access_token: data.access_token.clone(),
             refresh_token: data.refresh_token.clone(),
-            profile: data.profile.as_ref().map_or(JsValue::NULL, |p| p.raw.clone()),
+            profile: data.profile.clone(),
         }
     }
 
-    pub(crate) fn state(&self) -> State {
+    pub(crate) fn state(&self) -> UserStatus {
         let data = self.data.borrow();
         if data.removed {
-            State::Removed
+            UserStatus::Removed
         } else if data.refresh_token.is_some() {
-            State::Active
+            UserStatus::Active
         } else {
-            State::LoggedOut
+            UserStatus::LoggedOut
         }
+    }
+
+    pub(crate) fn is_active(&self) -> bool {
+        self.state() == UserStatus::Active
     }
 
     /// Whether every identity is anonymous (realm-core's rule); without a profile, whether the
@@ -175,8 +114,8 @@ impl UserState {
     pub(crate) fn is_anonymous(&self) -> bool {
         let data = self.data.borrow();
         match data.profile.as_ref().map(|p| &p.identities) {
-            Some(identities) if !identities.is_empty() => identities.iter().all(|i| i.provider_type == ANONYMOUS),
-            _ => data.provider_type == ANONYMOUS,
+            Some(identities) if !identities.is_empty() => identities.iter().all(|i| i.provider_type == ANON_USER),
+            _ => data.provider_type == ANON_USER,
         }
     }
 
@@ -188,30 +127,32 @@ impl UserState {
         self.data.borrow().profile.as_ref().map_or(0, |p| p.identities.len())
     }
 
-    pub(crate) fn identities(&self) -> Vec<Identity> {
+    /// `(id, provider type)` of each identity, from the profile.
+    pub(crate) fn identities(&self) -> Vec<(String, String)> {
         let data = self.data.borrow();
-        data.profile.as_ref().map(|p| p.identities.clone()).unwrap_or_default()
+        let list: &[Identity<JsData>] = data.profile.as_ref().map_or(&[], |p| &p.identities);
+        list.iter().map(|i| (i.id.clone(), i.provider_type.clone())).collect()
     }
 
-    /// The profile's `data`, when there is one.
-    pub(crate) fn profile_data(&self) -> Option<JsValue> {
-        self.data.borrow().profile.as_ref()?.data()
+    /// The profile's `data`, when it is an object.
+    pub(crate) fn profile_data(&self) -> Option<JsData> {
+        self.data.borrow().profile.as_ref().map(|p| p.data.clone()).filter(|d| d.0.is_object())
     }
 
     pub(crate) fn access_token(&self) -> Option<String> {
-        self.data.borrow().access_token.clone()
+        self.data.borrow().access_token.as_ref().map(|t| t.expose().to_owned())
     }
 
     pub(crate) fn refresh_token(&self) -> Option<String> {
-        self.data.borrow().refresh_token.clone()
+        self.data.borrow().refresh_token.as_ref().map(|t| t.expose().to_owned())
     }
 
     /// Takes the tokens and profile of a successful login.
     pub(crate) fn log_in(
         &self,
         provider_type: &str,
-        access_token: String,
-        refresh_token: String,
+        access_token: Secret,
+        refresh_token: Secret,
         profile: Option<Profile>,
     ) {
         let mut data = self.data.borrow_mut();
@@ -227,7 +168,7 @@ impl UserState {
         *self.backoff.borrow_mut() = None;
     }
 
-    pub(crate) fn set_access_token(&self, token: String) {
+    pub(crate) fn set_access_token(&self, token: Secret) {
         self.data.borrow_mut().access_token = Some(token);
     }
 
@@ -239,9 +180,8 @@ impl UserState {
     ///
     /// A new refresh token is a login elsewhere, none a logout; a new identity is a link; a new
     /// access token alone, a refresh.
-    pub(crate) fn adopt(&self, stored: StoredUser) -> Option<Kind> {
+    pub(crate) fn adopt(&self, stored: Record) -> Option<Kind> {
         self.vanished.set(false);
-        let profile = Profile::parse(stored.profile);
         let mut data = self.data.borrow_mut();
         let identities = |p: &Option<Profile>| p.as_ref().map_or(0, |p| p.identities.len());
         let kind = if data.refresh_token != stored.refresh_token {
@@ -250,11 +190,11 @@ impl UserState {
             } else {
                 Kind::Logout
             }
-        } else if identities(&data.profile) != identities(&profile) {
+        } else if identities(&data.profile) != identities(&stored.profile) {
             Kind::Link
         } else if data.access_token != stored.access_token {
             Kind::Refresh
-        } else if Profile::text(data.profile.as_ref()) != Profile::text(profile.as_ref()) {
+        } else if codec::to_text(&data.profile) != codec::to_text(&stored.profile) {
             Kind::Storage
         } else {
             return None;
@@ -262,21 +202,20 @@ impl UserState {
         data.provider_type = stored.provider_type;
         data.access_token = stored.access_token;
         data.refresh_token = stored.refresh_token;
-        data.profile = profile;
+        data.profile = stored.profile;
         Some(kind)
     }
 
     /// When the server will delete this anonymous user for inactivity, and how many seconds
     /// that is after the access token was issued: the access token's `anonymous_expires_at`
     /// claim or the profile's `expires_at`, whichever is later, against the token's `iat`.
-    /// Both come from the server's clock, so a wrong clock here does not matter (SDK-8).
+    /// Both come from the server's clock, so a wrong clock here does not matter.
     pub(crate) fn expiry(&self) -> Option<(f64, f64)> {
         let data = self.data.borrow();
-        let claims = jwt_claims(data.access_token.as_deref()?)?;
-        let number = |value: &JsValue, key| json::get(value, key).and_then(|v| v.as_f64()).unwrap_or(0.0);
-        let from_profile = data.profile.as_ref().map_or(0.0, |p| number(&p.raw, "expires_at"));
-        let expires = number(&claims, "anonymous_expires_at").max(from_profile);
-        (expires > 0.0).then(|| (expires, expires - number(&claims, "iat")))
+        let claims = token_times(data.access_token.as_ref()?.expose())?;
+        let from_profile = data.profile.as_ref().and_then(|p| p.expires_at).unwrap_or(0);
+        let expires = claims.anonymous_expires_at.unwrap_or(0).max(from_profile) as f64;
+        (expires > 0.0).then_some((expires, expires - claims.iat as f64))
     }
 
     /// Forgets both tokens; the user becomes logged out (or, with `removed`, gone).
@@ -288,20 +227,23 @@ impl UserState {
     }
 }
 
-/// The claims of a JWT, decoded without checking anything (only the server can).
-fn jwt_claims(token: &str) -> Option<JsValue> {
-    let payload = token.as_bytes().split(|b| *b == b'.').nth(1)?;
+/// The times in a JWT's claims, decoded without checking anything (only the server can).
+fn token_times(token: &str) -> Option<AccessTokenTimes> {
+    let payload = token.split('.').nth(1)?;
     // base64url to the base64 `atob` reads (it does not need the padding).
-    let base64: Vec<u8> = payload
-        .iter()
-        .map(|b| match b {
-            b'-' => b'+',
-            b'_' => b'/',
-            b => *b,
+    let base64: String = payload
+        .chars()
+        .map(|c| {
+            if c == '-' {
+                '+'
+            } else if c == '_' {
+                '/'
+            } else {
+                c
+            }
         })
         .collect();
-    let base64 = JsValue::from_str(core::str::from_utf8(&base64).ok()?);
-    json::parse(&json::call(web_sys::window()?.as_ref(), "atob", &base64)?.as_string()?)
+    codec::from_text(&web_sys::window()?.atob(&base64).ok()?)
 }
 
 impl fmt::Debug for UserState {

@@ -66,8 +66,10 @@ async fn account_routes_send_only_their_fields_and_no_token() {
     forget_requests();
 
     let confirm = rejection(&auth, "confirmUser", &[details(&[("token", "x"), ("tokenId", token_id)])]).await;
-    let resend = rejection(&auth, "resendConfirmationEmail", &[details(&[("email", &email)])]).await;
-    let unknown = rejection(&auth, "sendResetPasswordEmail", &[details(&[("email", &unique_email())])]).await;
+    // The send routes answer alike for every address (docs/wire.md), so they tell nobody who
+    // is registered: a confirmed account and an unknown address both succeed.
+    call(&auth, "resendConfirmationEmail", &[details(&[("email", &email)])]).await.unwrap();
+    call(&auth, "sendResetPasswordEmail", &[details(&[("email", &unique_email())])]).await.unwrap();
     call(&auth, "sendResetPasswordEmail", &[details(&[("email", &email), ("password", "extra")])]).await.unwrap();
     let reset = rejection(
         &auth,
@@ -78,8 +80,6 @@ async fn account_routes_send_only_their_fields_and_no_token() {
     let missing = rejection(&auth, "resetPassword", &[details(&[("token", "x")])]).await;
 
     assert_error(&confirm, "UserpassTokenInvalid", 400);
-    assert_error(&resend, "UserAlreadyConfirmed", 400); // the test server confirms at once
-    assert_error(&unknown, "UserNotFound", 404);
     assert_error(&reset, "UserpassTokenInvalid", 400);
     assert_error(&missing, "InvalidArgument", 0);
     let route = |r| ["POST ", &provider_url(server(), "local-userpass", r)].concat();

@@ -237,3 +237,58 @@ async fn user_fetch_returns_other_failures_as_they_are() {
     let body = wasm_bindgen_futures::JsFuture::from(response.json().unwrap()).await.unwrap();
     assert_eq!(get_string(&body, "error_code"), "InvalidPassword");
 }
+
+/// The echo server's requests to `path`, with their `Authorization` header.
+async fn echo_auth(path: &str) -> Vec<Option<String>> {
+    echo_seen().await.into_iter().filter(|(_, seen, _)| seen == path).map(|(_, _, auth)| auth).collect()
+}
+
+#[wasm_bindgen_test]
+async fn user_fetch_sends_no_token_to_another_origin() {
+    fresh_page();
+    let app = new_app(server());
+    let user = log_in(&app, anonymous(None)).await;
+    // A path no other test (or run) uses, to find this request among what the server kept.
+    let path = ["/other-origin-", &get_string(&user, "id")].concat();
+    forget_requests();
+
+    let response = user_fetch(&user, &[echo_server(), &path].concat(), None).await;
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(request_auth(), [None], "the page's fetch got no token");
+    assert_eq!(echo_auth(&path).await, [None], "the other origin received no Authorization header");
+}
+
+#[wasm_bindgen_test]
+async fn user_fetch_sends_the_token_to_another_origin_only_when_the_page_asks() {
+    fresh_page();
+    let app = new_app(server());
+    let user = log_in(&app, anonymous(None)).await;
+    let access_token = get_string(&user, "accessToken");
+    let path = ["/opted-in-", &get_string(&user, "id")].concat();
+    let init =
+        js_sys::Function::new_no_args("return { sendTokenToOtherOrigins: true };").call0(&JsValue::NULL).unwrap();
+
+    let response = user_fetch(&user, &[echo_server(), &path].concat(), Some(init)).await;
+
+    assert_eq!(response.status(), 200);
+    assert_eq!(echo_auth(&path).await, [Some(["Bearer ", &access_token].concat())]);
+    let wrong =
+        js_sys::Function::new_no_args("return { sendTokenToOtherOrigins: 'yes' };").call0(&JsValue::NULL).unwrap();
+    let error = rejection(&user, "fetch", &[[echo_server(), &path].concat().into(), wrong]).await;
+    assert_error(&error, "InvalidArgument", 0);
+}
+
+#[wasm_bindgen_test]
+fn a_base_url_that_would_send_tokens_in_the_clear_is_refused() {
+    for base_url in ["http://example.com", "http://192.168.1.20:8080", "ftp://example.com", "not a url"] {
+        let config = js_sys::Object::new();
+        js_sys::Reflect::set(&config, &"id".into(), &app_id().into()).unwrap();
+        js_sys::Reflect::set(&config, &"baseUrl".into(), &base_url.into()).unwrap();
+        let error = guestpass::App::new(config.into()).map(drop).unwrap_err();
+        assert_error(&error, "InvalidArgument", 0);
+    }
+    for base_url in ["https://auth.example.com", "http://localhost:8080", "http://[::1]:8080", server()] {
+        new_app(base_url); // panics if it throws
+    }
+}

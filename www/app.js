@@ -636,6 +636,17 @@ function commentsSection(slug, comments) {
     placeholder: guest ? "Guests can read comments; posting one needs an account." : "Add to the conversation…",
     "data-testid": "comment-text",
   });
+  // Other readers see this name, never the email: it is asked for here, kept in this browser.
+  const nameInput = h("input", {
+    id: "comment-name",
+    name: "name",
+    type: "text",
+    maxlength: "40",
+    autocomplete: "nickname",
+    placeholder: "Reader",
+    value: rememberedCommentName(),
+    "data-testid": "comment-name",
+  });
   const submit = h("button", { type: "submit", class: "primary", "data-testid": "comment-submit" }, "Post comment");
 
   const form = h("form", {
@@ -650,9 +661,12 @@ function commentsSection(slug, comments) {
           error.hidden = false;
           return;
         }
+        const name = nameInput.value.trim();
         submit.disabled = true;
         try {
-          const posted = await api(`/articles/${encodeURIComponent(slug)}/comments`, { method: "POST", body: { text } });
+          const body = name ? { text, name } : { text };
+          const posted = await api(`/articles/${encodeURIComponent(slug)}/comments`, { method: "POST", body });
+          rememberCommentName(name);
           list.append(commentItem(posted));
           form.parentElement?.querySelector('[data-testid="no-comments"]')?.remove();
           count.textContent = String(list.children.length);
@@ -673,7 +687,12 @@ function commentsSection(slug, comments) {
         }
       },
     },
-    h("label", { for: "comment-text", class: "label" }, guest ? "Leave a comment" : `Comment as ${user?.profile?.email?.split("@")[0] || "member"}`),
+    guest
+      ? null
+      : h("div", { class: "field" },
+          h("label", { for: "comment-name" }, "Name shown with your comment"),
+          nameInput),
+    h("label", { for: "comment-text", class: "label" }, "Leave a comment"),
     guest
       ? h("p", { class: "hint", "data-testid": "comment-guest-note" },
           "Guests read comments but cannot post them: the server accepts comments only from readers with an account. ",
@@ -691,6 +710,26 @@ function commentsSection(slug, comments) {
     list,
     form,
   );
+}
+
+const COMMENT_NAME_KEY = "guestpass-demo:comment-name";
+
+/** The name this browser last commented under, or "". */
+function rememberedCommentName() {
+  try {
+    return localStorage.getItem(COMMENT_NAME_KEY) || "";
+  } catch {
+    return "";
+  }
+}
+
+function rememberCommentName(name) {
+  try {
+    if (name) localStorage.setItem(COMMENT_NAME_KEY, name);
+    else localStorage.removeItem(COMMENT_NAME_KEY);
+  } catch {
+    // storage may be off; the name is only a convenience
+  }
 }
 
 /** "create an account to comment" → "Create an account to comment." */

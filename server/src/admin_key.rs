@@ -6,6 +6,10 @@ use sha2::{Digest, Sha256};
 
 use crate::{config::Config, ids};
 
+/// The shortest key accepted: 256 bits of a random byte string, or 32 characters of text.
+/// The generated key is 32 random bytes in base64 (43 characters).
+pub const MIN_BYTES: usize = 32;
+
 pub struct AdminKey {
     digest: [u8; 32],
 }
@@ -20,13 +24,22 @@ impl AdminKey {
     /// The configured key, or the one kept beside the data (generated the first time).
     pub fn from_config(config: &Config) -> anyhow::Result<Self> {
         if let Some(key) = &config.admin_key {
-            anyhow::ensure!(key.expose().len() >= 16, "the admin key must be at least 16 characters long");
+            anyhow::ensure!(
+                key.expose().len() >= MIN_BYTES,
+                "the admin key must be at least {MIN_BYTES} bytes long (e.g. `openssl rand -base64 32`)"
+            );
             return Ok(Self::new(key.expose()));
         }
         let path = config.admin_key_path();
         let (key, created) =
             crate::secrets::load_or_generate(&path, || URL_SAFE_NO_PAD.encode(ids::random_bytes::<32>()))
                 .map_err(|e| anyhow::anyhow!("admin key file {}: {e}", path.display()))?;
+        // A key file written by hand (or by an older version) meets the same bound.
+        anyhow::ensure!(
+            key.len() >= MIN_BYTES,
+            "the admin key in {} is shorter than {MIN_BYTES} bytes; delete the file to have one generated",
+            path.display()
+        );
         if created {
             tracing::info!(path = %path.display(), "generated an admin key for /admin; read it from this file");
         } else {

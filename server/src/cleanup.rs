@@ -29,7 +29,12 @@ pub async fn run(state: AppState) {
             Ok(deleted) => tracing::info!(deleted, "deleted expired sessions"),
             Err(e) => tracing::warn!(error = %e, "expired-session sweep failed; retrying at the next interval"),
         }
-        state.signup_limiter.forget_idle();
+        match prune_userpass_tokens(&state).await {
+            Ok(0) => {}
+            Ok(pruned) => tracing::info!(pruned, "deleted expired confirmation and reset tokens"),
+            Err(e) => tracing::warn!(error = %e, "token prune failed; retrying at the next interval"),
+        }
+        state.limits.forget_idle();
     }
 }
 
@@ -60,4 +65,11 @@ pub async fn sweep_sessions(state: &AppState) -> Result<usize, crate::error::Api
         }
         tokio::time::sleep(PAUSE).await;
     }
+}
+
+/// Deletes confirmation and reset tokens past their expiry (unused links would pile up
+/// otherwise); returns how many.
+pub async fn prune_userpass_tokens(state: &AppState) -> Result<usize, crate::error::ApiError> {
+    let now = ids::now_secs();
+    state.store(move |store| store.delete_expired_userpass_tokens(now)).await
 }

@@ -96,6 +96,26 @@ pub struct Config {
     #[arg(long, env = "GUESTPASS_CUSTOM_JWT_AUDIENCE")]
     pub custom_jwt_audience: Option<String>,
 
+    // Parsers and storage hygiene (issue 16)
+    /// If set, external JWTs must carry this `iss` (a single string).
+    #[arg(long, env = "GUESTPASS_CUSTOM_JWT_ISSUER")]
+    pub custom_jwt_issuer: Option<String>,
+
+    /// Longest lifetime an external JWT may claim: `exp - iat`, or `exp - now` without `iat`.
+    /// Tokens minted for a login are short-lived; one valid for years is a stolen-forever token.
+    #[arg(long, env = "GUESTPASS_CUSTOM_JWT_MAX_LIFETIME", default_value = "1h", value_parser = parse_duration)]
+    pub custom_jwt_max_lifetime: Duration,
+
+    /// How long a database write waits for a lock another process holds (a backup, a `sqlite3`
+    /// shell) before the request is answered 503 with Retry-After.
+    #[arg(long, env = "GUESTPASS_DATABASE_BUSY_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
+    pub database_busy_timeout: Duration,
+
+    /// For tests of the release build only: mounts `GET /api/test/panic`, whose handler
+    /// panics, to show that a panic answers 500 and the server goes on. Never in production.
+    #[arg(long, hide = true)]
+    pub test_panic_route: bool,
+
     /// Key for the admin console and API (`Authorization: Bearer <key>`). Default: generated on
     /// first start and kept beside the data file (`<data>.admin-key`); its path is logged.
     #[arg(long, env = "GUESTPASS_ADMIN_KEY", hide_env_values = true)]
@@ -119,6 +139,61 @@ pub struct Config {
     /// beside the data file.
     #[arg(long = "signing-key", env = "GUESTPASS_SIGNING_KEY", hide_env_values = true, hide = true)]
     pub signing_key: Option<Secret>,
+
+    // Limits, timeouts and client addresses (issue 16)
+    /// Failed password logins allowed per account (COUNT/PERIOD token bucket); past it, every
+    /// login to the account gets 429 with Retry-After until the bucket refills one token.
+    #[arg(long, env = "GUESTPASS_LOGIN_FAILURE_LIMIT", default_value = "10/15m", value_parser = parse_rate)]
+    pub login_failure_limit: Rate,
+
+    /// Failed password logins allowed per client address, whatever the account.
+    #[arg(long, env = "GUESTPASS_LOGIN_FAILURE_LIMIT_PER_ADDRESS", default_value = "100/15m", value_parser = parse_rate)]
+    pub login_failure_limit_per_address: Rate,
+
+    /// Password hashes that may wait for a free core; past that, 503 with Retry-After.
+    #[arg(long, env = "GUESTPASS_PASSWORD_QUEUE", default_value_t = 16)]
+    pub password_queue: usize,
+
+    /// Email/password registrations allowed per client address (COUNT/PERIOD).
+    #[arg(long, env = "GUESTPASS_REGISTRATION_LIMIT", default_value = "30/1h", value_parser = parse_rate)]
+    pub registration_limit: Rate,
+
+    /// `confirm/send` and `reset/send` requests allowed per client address (COUNT/PERIOD).
+    #[arg(long, env = "GUESTPASS_EMAIL_SEND_LIMIT", default_value = "20/1h", value_parser = parse_rate)]
+    pub email_send_limit: Rate,
+
+    /// `confirm/send` and `reset/send` requests allowed per email address, from any client.
+    #[arg(long, env = "GUESTPASS_EMAIL_SEND_LIMIT_PER_RECIPIENT", default_value = "5/1h", value_parser = parse_rate)]
+    pub email_send_limit_per_recipient: Rate,
+
+    /// Wrong admin keys allowed per client address; past it the admin API answers 429.
+    #[arg(long, env = "GUESTPASS_ADMIN_KEY_FAILURE_LIMIT", default_value = "10/10m", value_parser = parse_rate)]
+    pub admin_key_failure_limit: Rate,
+
+    /// Time a client has to send a request's headers; it also closes idle keep-alive connections.
+    #[arg(long, env = "GUESTPASS_HEADER_READ_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub header_read_timeout: Duration,
+
+    /// Time a request has from its headers to its answer, body upload included (then 408).
+    #[arg(long, env = "GUESTPASS_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub request_timeout: Duration,
+
+    /// Requests served at once; more get 503 with Retry-After.
+    #[arg(long, env = "GUESTPASS_CONCURRENCY_LIMIT", default_value_t = 512)]
+    pub concurrency_limit: usize,
+
+    /// Open connections at once; more wait in the listen backlog.
+    #[arg(long, env = "GUESTPASS_MAX_CONNECTIONS", default_value_t = 4096)]
+    pub max_connections: usize,
+
+    /// Reverse proxies (CIDR, e.g. 10.0.0.0/8, ::1/128) whose forwarding header names the client.
+    /// Without one, forwarding headers are ignored and the socket's peer is the client.
+    #[arg(long, env = "GUESTPASS_TRUSTED_PROXY", num_args = 1.., value_delimiter = ',')]
+    pub trusted_proxy: Vec<ipnet::IpNet>,
+
+    /// The header the trusted proxies set: `x-forwarded-for` or `forwarded` (RFC 7239).
+    #[arg(long, env = "GUESTPASS_FORWARDED_HEADER", value_enum, default_value = "x-forwarded-for")]
+    pub forwarded_header: ForwardedHeader,
 }
 
 impl Config {
@@ -198,11 +273,28 @@ impl fmt::Debug for Config {
             .field("custom_jwt_secret", &self.custom_jwt_secret.as_ref().map(|_| "<redacted>"))
             .field("custom_jwt_public_key", &self.custom_jwt_public_key)
             .field("custom_jwt_audience", &self.custom_jwt_audience)
+            .field("custom_jwt_issuer", &self.custom_jwt_issuer)
+            .field("custom_jwt_max_lifetime", &self.custom_jwt_max_lifetime)
+            .field("database_busy_timeout", &self.database_busy_timeout)
+            .field("test_panic_route", &self.test_panic_route)
             .field("admin_key", &self.admin_key.as_ref().map(|_| "<redacted>"))
             .field("anonymous_inactivity", &self.anonymous_inactivity)
             .field("cleanup_interval", &self.cleanup_interval)
             .field("anonymous_signup_limit", &self.anonymous_signup_limit)
             .field("signing_key", &self.signing_key.as_ref().map(|_| "<redacted>"))
+            .field("login_failure_limit", &self.login_failure_limit)
+            .field("login_failure_limit_per_address", &self.login_failure_limit_per_address)
+            .field("password_queue", &self.password_queue)
+            .field("registration_limit", &self.registration_limit)
+            .field("email_send_limit", &self.email_send_limit)
+            .field("email_send_limit_per_recipient", &self.email_send_limit_per_recipient)
+            .field("admin_key_failure_limit", &self.admin_key_failure_limit)
+            .field("header_read_timeout", &self.header_read_timeout)
+            .field("request_timeout", &self.request_timeout)
+            .field("concurrency_limit", &self.concurrency_limit)
+            .field("max_connections", &self.max_connections)
+            .field("trusted_proxy", &self.trusted_proxy)
+            .field("forwarded_header", &self.forwarded_header)
             .finish()
     }
 }
@@ -214,6 +306,15 @@ pub enum ConfirmMode {
     Auto,
     /// Pending until the link written to the outbox is followed.
     Email,
+}
+
+/// Which forwarding header a trusted proxy sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ForwardedHeader {
+    /// `X-Forwarded-For: client, proxy1, proxy2`.
+    XForwardedFor,
+    /// `Forwarded: for=client, for=proxy1` (RFC 7239).
+    Forwarded,
 }
 
 /// A secret string that never shows in `Debug` output or logs.

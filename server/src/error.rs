@@ -8,7 +8,7 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
-use serde::Serialize;
+use guestpass_protocol::answers::ErrorBody;
 
 /// An error answered to a client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,7 +16,7 @@ pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: Cow<'static, str>,
-    /// Seconds to wait, sent as `Retry-After` (429 answers).
+    /// Seconds to wait, sent as `Retry-After` (429 and 503 answers).
     pub retry_after: Option<u64>,
 }
 
@@ -88,11 +88,28 @@ impl ApiError {
         e
     }
 
+    /// Too many requests of one kind for one key (an address, an account); come back in `seconds`.
+    pub fn too_many_requests(message: impl Into<Cow<'static, str>>, seconds: u64) -> Self {
+        let mut e = Self::new(StatusCode::TOO_MANY_REQUESTS, "TooManyRequests", message);
+        e.retry_after = Some(seconds);
+        e
+    }
+
     /// Not now, for a reason that passes (e.g. the database is locked); try again in `seconds`.
     pub fn unavailable(message: impl Into<Cow<'static, str>>, seconds: u64) -> Self {
         let mut e = Self::new(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", message);
         e.retry_after = Some(seconds);
         e
+    }
+
+    /// The server is at a bound it keeps on purpose (queued hashes, requests in flight).
+    pub fn overloaded(what: &str, seconds: u64) -> Self {
+        Self::unavailable(format!("too many {what} in progress; try again in {seconds} s"), seconds)
+    }
+
+    /// The request took longer than `--request-timeout` (a slow upload, say).
+    pub fn request_timeout() -> Self {
+        Self::new(StatusCode::REQUEST_TIMEOUT, "RequestTimeout", "the request took too long")
     }
 
     /// A fault of ours. The cause is logged here; the client only learns that it happened.
@@ -102,16 +119,10 @@ impl ApiError {
     }
 }
 
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: &'a str,
-    error_code: &'a str,
-    link: &'a str,
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { error: &self.message, error_code: self.code, link: "" };
+        let body =
+            ErrorBody { error: self.message.into_owned(), error_code: self.code.to_owned(), link: String::new() };
         let mut response = (self.status, Json(body)).into_response();
         if let Some(seconds) = self.retry_after {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds.into());
@@ -134,6 +145,11 @@ impl From<crate::store::StoreError> for ApiError {
             // The operator needs the cause, the client a time to retry.
             tracing::warn!(%cause, "database unavailable; answered 503");
             return ApiError::unavailable("the database is unavailable; try again shortly", 1);
+        }
+        if e.is_busy() {
+            // Nothing was written; the operator needs the cause, the client a time to retry.
+            tracing::warn!(cause = %e, "database locked past the busy timeout; answered 503");
+            return ApiError::unavailable("the database is busy; try again shortly", 1);
         }
         ApiError::internal(e)
     }

@@ -13,6 +13,8 @@ const METADATA: &[&str] =
 pub struct ExternalJwt {
     key: DecodingKey,
     validation: Validation,
+    /// Longest `exp - iat` (or `exp - now`) accepted, in seconds.
+    max_lifetime: u64,
 }
 
 impl std::fmt::Debug for ExternalJwt {
@@ -53,46 +55,51 @@ impl ExternalJwt {
             (None, None) => return Ok(None),
         };
         let mut validation = Validation::new(algorithm);
-        validation.leeway = 30; // another machine's clock
+        validation.leeway = LEEWAY;
+        // `nbf` is checked when present; jsonwebtoken skips it unless asked.
+        validation.validate_nbf = true;
+        let mut required = vec!["exp", "sub"];
         match &config.custom_jwt_audience {
             Some(aud) => {
-                validation.set_required_spec_claims(&["exp", "sub", "aud"]);
+                required.push("aud");
                 validation.set_audience(&[aud]);
             }
-            None => {
-                validation.set_required_spec_claims(&["exp", "sub"]);
-                validation.validate_aud = false;
-            }
+            None => validation.validate_aud = false,
         }
-        Ok(Some(ExternalJwt { key, validation }))
+        if let Some(iss) = &config.custom_jwt_issuer {
+            required.push("iss");
+            validation.set_issuer(&[iss]);
+        }
+        validation.set_required_spec_claims(&required);
+        Ok(Some(ExternalJwt { key, validation, max_lifetime: config.custom_jwt_max_lifetime.as_secs() }))
     }
 
-    /// Verifies signature, algorithm, `exp`, `nbf` and (if configured) `aud`. Failures are
-    /// `401 AuthError`: a refresh of our own tokens cannot fix them.
+    /// Verifies signature, algorithm, `exp`, `nbf`, the lifetime and (if configured) `aud` and
+    /// `iss`. Failures are `401 AuthError`: a refresh of our own tokens cannot fix them.
     pub fn verify(&self, token: &str) -> Result<ExternalIdentity, ApiError> {
         use jsonwebtoken::errors::ErrorKind;
         let data = jsonwebtoken::decode::<Map<String, Value>>(token, &self.key, &self.validation).map_err(|e| {
-            let why = match e.kind() {
+            refused(match e.kind() {
                 ErrorKind::ExpiredSignature => "expired",
                 ErrorKind::InvalidAudience => "wrong audience",
+                ErrorKind::InvalidIssuer => "wrong issuer",
                 ErrorKind::ImmatureSignature => "not valid yet",
                 ErrorKind::InvalidSignature => "bad signature",
                 ErrorKind::InvalidAlgorithm => "algorithm not allowed",
                 ErrorKind::MissingRequiredClaim(_) => "missing a required claim",
                 _ => "malformed",
-            };
-            ApiError::new(axum::http::StatusCode::UNAUTHORIZED, "AuthError", format!("custom token refused: {why}"))
+            })
         })?;
         let claims = data.claims;
+        // jsonwebtoken accepts an `iss` array that merely contains ours; RFC 7519 §4.1.1 makes
+        // it one string, so an array is refused.
+        if self.validation.iss.is_some() && !claims.get("iss").is_some_and(Value::is_string) {
+            return Err(refused("wrong issuer"));
+        }
+        self.check_lifetime(&claims, crate::ids::now_secs())?;
         let sub = match claims.get("sub") {
             Some(Value::String(s)) if !s.is_empty() && s.len() <= 255 => s.clone(),
-            _ => {
-                return Err(ApiError::new(
-                    axum::http::StatusCode::UNAUTHORIZED,
-                    "AuthError",
-                    "custom token refused: sub must be a non-empty string",
-                ))
-            }
+            _ => return Err(refused("sub must be a non-empty string")),
         };
         let data = METADATA
             .iter()
@@ -102,5 +109,43 @@ impl ExternalJwt {
             })
             .collect();
         Ok(ExternalIdentity { sub, data })
+    }
+
+    /// Refuses a token that claims to live longer than `--custom-jwt-max-lifetime`: `exp - iat`
+    /// with an `iat` (which may not lie in the future), else `exp - now`. jsonwebtoken has no
+    /// such check. `exp` is already known to be a number not in the past.
+    fn check_lifetime(&self, claims: &Map<String, Value>, now: u64) -> Result<(), ApiError> {
+        let exp = claims.get("exp").and_then(seconds).ok_or_else(|| refused("malformed"))?;
+        let lifetime = match claims.get("iat") {
+            // `now` is our clock, not the issuer's: allow the leeway.
+            None => exp.saturating_sub(now).saturating_sub(LEEWAY),
+            Some(iat) => {
+                let iat = seconds(iat).ok_or_else(|| refused("malformed iat"))?;
+                if iat > now.saturating_add(LEEWAY) {
+                    return Err(refused("issued in the future"));
+                }
+                exp.saturating_sub(iat)
+            }
+        };
+        if lifetime > self.max_lifetime {
+            return Err(refused("lifetime longer than this server accepts"));
+        }
+        Ok(())
+    }
+}
+
+/// Clock difference allowed with the issuing machine, in seconds.
+const LEEWAY: u64 = 30;
+
+fn refused(why: &str) -> ApiError {
+    ApiError::new(axum::http::StatusCode::UNAUTHORIZED, "AuthError", format!("custom token refused: {why}"))
+}
+
+/// A NumericDate (RFC 7519 §2): whole or fractional seconds, not negative.
+fn seconds(value: &Value) -> Option<u64> {
+    match value.as_u64() {
+        Some(s) => Some(s),
+        // `as` saturates: 1e300 becomes u64::MAX, which the lifetime check then refuses.
+        None => value.as_f64().filter(|f| f.is_finite() && *f >= 0.0).map(|f| f as u64),
     }
 }

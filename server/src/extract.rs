@@ -121,3 +121,27 @@ impl FromRequestParts<crate::state::AppState> for CurrentUser {
         Ok(CurrentUser { grant, user })
     }
 }
+
+/// The client's address: the socket's peer, or what a trusted proxy says (`--trusted-proxy`).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
+impl ClientAddr {
+    /// The bucket this client counts against in the rate limits.
+    pub fn key(self) -> crate::limits::ClientKey {
+        crate::limits::ClientKey::of(self.0)
+    }
+}
+
+impl FromRequestParts<crate::state::AppState> for ClientAddr {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &crate::state::AppState) -> Result<Self, ApiError> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|info| info.0.ip())
+            .ok_or_else(|| ApiError::internal("a request without its peer's address"))?;
+        Ok(ClientAddr(state.trusted_proxies.client(peer, &parts.headers)))
+    }
+}

@@ -3,8 +3,10 @@
 //! package both have a backend. See `docs/wire.md` for the routes and the decisions behind them.
 
 pub mod admin_key;
+pub mod answers;
 pub mod blog;
 pub mod cleanup;
+pub mod client_addr;
 pub mod config;
 pub mod emails;
 pub mod error;
@@ -13,9 +15,11 @@ pub mod extract;
 pub mod ids;
 pub mod limits;
 pub mod outbox;
+pub mod paging;
 pub mod passwords;
 pub mod routes;
 pub mod secrets;
+pub mod serve;
 pub mod startup;
 pub mod state;
 pub mod store;

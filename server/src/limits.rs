@@ -1,66 +1,208 @@
-//! Rate limits: a token bucket per client address for anonymous sign-ups (governor's GCRA),
-//! so one address cannot mint users without bound.
+//! Rate limits and throttles, all token buckets of governor's GCRA: anonymous sign-ups,
+//! registrations and mails per client; failed password logins per account and per client; wrong
+//! admin keys per client. Clients are keyed by [`ClientKey`] (an IPv6 client by its /64).
 
-use std::{net::IpAddr, num::NonZeroU32};
+use std::{
+    hash::Hash,
+    net::{IpAddr, Ipv6Addr},
+    num::NonZeroU32,
+    time::{Duration, Instant},
+};
 
+use dashmap::DashMap;
 use governor::{
     clock::{Clock, DefaultClock},
     state::keyed::DefaultKeyedStateStore,
     Quota, RateLimiter,
 };
 
-use crate::config::Rate;
+use crate::config::{Config, Rate};
 
-pub struct SignupLimiter {
-    limiter: RateLimiter<IpAddr, DefaultKeyedStateStore<IpAddr>, DefaultClock>,
+/// The bucket a client address counts against: an IPv4 address, or the /64 of an IPv6 one
+/// (one subscriber gets a whole /64, so its 2^64 addresses must share one bucket). An
+/// IPv4-mapped IPv6 address counts as its IPv4 address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ClientKey(IpAddr);
+
+impl ClientKey {
+    pub fn of(addr: IpAddr) -> Self {
+        match addr {
+            IpAddr::V4(v4) => ClientKey(IpAddr::V4(v4)),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => ClientKey(IpAddr::V4(v4)),
+                None => ClientKey(IpAddr::V6(Ipv6Addr::from(v6.to_bits() & !((1u128 << 64) - 1)))),
+            },
+        }
+    }
+}
+
+/// A token bucket per key: `rate.count` events, refilled evenly over `rate.period`.
+pub struct RateLimit<K: Hash + Eq + Clone> {
+    limiter: RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock>,
     clock: DefaultClock,
 }
 
-impl std::fmt::Debug for SignupLimiter {
+impl<K: Hash + Eq + Clone> std::fmt::Debug for RateLimit<K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SignupLimiter")
+        f.write_str("RateLimit")
     }
 }
 
-impl SignupLimiter {
-    /// A bucket of `rate.count` sign-ups per address, refilled evenly over `rate.period`.
+impl<K: Hash + Eq + Clone> RateLimit<K> {
     pub fn new(rate: Rate) -> Self {
         let count = NonZeroU32::new(rate.count).unwrap_or(NonZeroU32::MIN);
-        let per_token = (rate.period / count.get()).max(std::time::Duration::from_nanos(1));
+        let per_token = (rate.period / count.get()).max(Duration::from_nanos(1));
         let quota = Quota::with_period(per_token).unwrap_or_else(|| Quota::per_second(count)).allow_burst(count);
-        SignupLimiter { limiter: RateLimiter::keyed(quota), clock: DefaultClock::default() }
+        RateLimit { limiter: RateLimiter::keyed(quota), clock: DefaultClock::default() }
     }
 
-    /// Takes a token for `addr`, or says how many whole seconds until one is free.
-    pub fn check(&self, addr: IpAddr) -> Result<(), u64> {
-        self.limiter.check_key(&addr).map_err(|not_until| {
-            let wait = not_until.wait_time_from(self.clock.now());
-            wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
-        })
+    /// Takes a token for `key`, or says how many whole seconds until one is free.
+    pub fn check(&self, key: &K) -> Result<(), u64> {
+        self.limiter.check_key(key).map_err(|not_until| whole_seconds(not_until.wait_time_from(self.clock.now())))
     }
 
-    /// Forgets addresses whose buckets are full again (keeps memory bounded).
+    /// Forgets keys whose buckets are full again (keeps memory bounded).
     pub fn forget_idle(&self) {
         self.limiter.retain_recent();
         self.limiter.shrink_to_fit();
     }
 }
 
+/// Backoff on failures: a key may fail `rate.count` times at once, then once per
+/// `rate.period / rate.count`. A key past its bucket is refused *before* the attempt is
+/// judged, whatever it carries (the right password included), until the bucket has a token:
+/// otherwise the answer to a throttled guess would still tell a right one from a wrong one.
+/// Successes cost nothing. governor counts; the map only remembers who is refused until when,
+/// as governor cannot be asked whether a key has a token without taking it.
+pub struct FailureLimit<K: Hash + Eq + Clone> {
+    failures: RateLimit<K>,
+    refused_until: DashMap<K, Instant>,
+}
+
+impl<K: Hash + Eq + Clone> std::fmt::Debug for FailureLimit<K> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FailureLimit")
+    }
+}
+
+impl<K: Hash + Eq + Clone> FailureLimit<K> {
+    pub fn new(rate: Rate) -> Self {
+        FailureLimit { failures: RateLimit::new(rate), refused_until: DashMap::new() }
+    }
+
+    /// Whether `key` may make an attempt now; if not, the whole seconds to wait.
+    pub fn check(&self, key: &K) -> Result<(), u64> {
+        let now = Instant::now();
+        match self.refused_until.get(key).map(|until| *until) {
+            Some(until) if until > now => Err(whole_seconds(until - now)),
+            Some(_) => {
+                self.refused_until.remove_if(key, |_, until| *until <= now);
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Counts a failure of `key`; one past the bucket refuses the key until a token is free.
+    pub fn record_failure(&self, key: &K) {
+        if let Err(wait) = self.failures.check(key) {
+            self.refused_until.insert(key.clone(), Instant::now() + Duration::from_secs(wait));
+        }
+    }
+
+    pub fn forget_idle(&self) {
+        self.failures.forget_idle();
+        let now = Instant::now();
+        self.refused_until.retain(|_, until| *until > now);
+        self.refused_until.shrink_to_fit();
+    }
+}
+
+fn whole_seconds(wait: Duration) -> u64 {
+    (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1)
+}
+
+/// Every limit the routes apply, built from the configuration.
+#[derive(Debug)]
+pub struct Limits {
+    pub anonymous_signups: RateLimit<ClientKey>,
+    pub registrations: RateLimit<ClientKey>,
+    /// `confirm/send` and `reset/send`, per client and per recipient.
+    pub mails_by_client: RateLimit<ClientKey>,
+    pub mails_by_recipient: RateLimit<String>,
+    /// Failed password logins, by canonical email (known or not) and by client.
+    pub login_failures_by_account: FailureLimit<String>,
+    pub login_failures_by_client: FailureLimit<ClientKey>,
+    pub admin_key_failures: FailureLimit<ClientKey>,
+}
+
+impl Limits {
+    pub fn from_config(config: &Config) -> Self {
+        Limits {
+            anonymous_signups: RateLimit::new(config.anonymous_signup_limit),
+            registrations: RateLimit::new(config.registration_limit),
+            mails_by_client: RateLimit::new(config.email_send_limit),
+            mails_by_recipient: RateLimit::new(config.email_send_limit_per_recipient),
+            login_failures_by_account: FailureLimit::new(config.login_failure_limit),
+            login_failures_by_client: FailureLimit::new(config.login_failure_limit_per_address),
+            admin_key_failures: FailureLimit::new(config.admin_key_failure_limit),
+        }
+    }
+
+    /// Forgets every key whose bucket is full again (run by the cleanup task).
+    pub fn forget_idle(&self) {
+        self.anonymous_signups.forget_idle();
+        self.registrations.forget_idle();
+        self.mails_by_client.forget_idle();
+        self.mails_by_recipient.forget_idle();
+        self.login_failures_by_account.forget_idle();
+        self.login_failures_by_client.forget_idle();
+        self.admin_key_failures.forget_idle();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
+
+    fn key(s: &str) -> ClientKey {
+        ClientKey::of(s.parse().unwrap())
+    }
 
     #[test]
     fn a_bucket_allows_its_burst_then_says_when_to_come_back() {
-        let limiter = SignupLimiter::new(Rate { count: 3, period: Duration::from_secs(60) });
-        let a: IpAddr = "10.0.0.1".parse().unwrap();
-        let b: IpAddr = "10.0.0.2".parse().unwrap();
+        let limiter = RateLimit::new(Rate { count: 3, period: Duration::from_secs(60) });
+        let (a, b) = (key("10.0.0.1"), key("10.0.0.2"));
         for _ in 0..3 {
-            assert_eq!(limiter.check(a), Ok(()));
+            assert_eq!(limiter.check(&a), Ok(()));
         }
-        let wait = limiter.check(a).unwrap_err();
+        let wait = limiter.check(&a).unwrap_err();
         assert!((1..=20).contains(&wait), "one token per 20 s, waited {wait}");
-        assert_eq!(limiter.check(b), Ok(()), "another address has its own bucket");
+        assert_eq!(limiter.check(&b), Ok(()), "another address has its own bucket");
+    }
+
+    #[test]
+    fn ipv6_clients_are_keyed_by_their_64() {
+        assert_eq!(key("2001:db8:1:2:aaaa::1"), key("2001:db8:1:2:ffff:ffff:ffff:ffff"));
+        assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
+        assert_eq!(key("2001:db8:1:2::1"), key("2001:db8:1:2::"));
+        assert_eq!(key("::ffff:192.0.2.7"), key("192.0.2.7"), "a mapped IPv4 address is that address");
+        assert_ne!(key("192.0.2.7"), key("192.0.2.8"), "IPv4 addresses stay whole");
+    }
+
+    #[test]
+    fn failures_past_the_bucket_refuse_the_key_and_successes_cost_nothing() {
+        let limit = FailureLimit::new(Rate { count: 2, period: Duration::from_secs(60) });
+        let (a, b) = ("a".to_owned(), "b".to_owned());
+        for _ in 0..100 {
+            assert_eq!(limit.check(&a), Ok(()), "checks alone never refuse");
+        }
+        limit.record_failure(&a);
+        limit.record_failure(&a);
+        assert_eq!(limit.check(&a), Ok(()), "the burst is two failures");
+        limit.record_failure(&a);
+        let wait = limit.check(&a).unwrap_err();
+        assert!((1..=30).contains(&wait), "one failure per 30 s, waited {wait}");
+        assert_eq!(limit.check(&b), Ok(()));
     }
 }

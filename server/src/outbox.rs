@@ -1,5 +1,6 @@
 //! The outbox: confirmation and reset mails, appended to a file the operator reads (sending
-//! mail is not this server's job). The log line says that a mail was written, never its token.
+//! mail is not this server's job). The log line says that a mail was written, never its token
+//! nor its address.
 
 use std::{io::Write, path::PathBuf, sync::Mutex};
 
@@ -44,7 +45,8 @@ impl Outbox {
         }
         let mut file = options.open(&self.path).map_err(ApiError::internal)?;
         writeln!(file, "{line}").map_err(ApiError::internal)?;
-        tracing::info!(to, kind = purpose.as_str(), outbox = %self.path.display(), "mail written to the outbox");
+        // The address stays in the outbox (the mail channel), out of the log.
+        tracing::info!(kind = purpose.as_str(), outbox = %self.path.display(), "mail written to the outbox");
         Ok(())
     }
 }

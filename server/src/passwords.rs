@@ -1,5 +1,7 @@
 //! Password rules and hashing: argon2id with OWASP's parameters (19 MiB, 2 passes), run on the
-//! blocking pool and bounded, so a burst of logins cannot take all memory or all cores.
+//! blocking pool and bounded, so a burst of logins cannot take all memory or all cores: one
+//! hash per core at a time, a bounded number waiting, and 503 with Retry-After past that (a
+//! queue without a bound turns a flood of bogus logins into seconds of latency for everyone).
 
 use std::sync::Arc;
 
@@ -52,7 +54,10 @@ impl Password {
 
 #[derive(Clone)]
 pub struct Passwords {
+    /// One per core: the hashes running.
     permits: Arc<Semaphore>,
+    /// The hashes running or waiting to run.
+    admitted: Arc<Semaphore>,
     /// Verified against when an account does not exist, so that an unknown email costs as
     /// much time as a wrong password (no account enumeration by timing).
     dummy_hash: Arc<String>,
@@ -65,10 +70,15 @@ impl std::fmt::Debug for Passwords {
 }
 
 impl Passwords {
-    pub fn new() -> Self {
+    /// A hasher running one hash per core, with up to `queue` more waiting.
+    pub fn new(queue: usize) -> Self {
         let dummy = hash_now("guestpass-dummy-password").unwrap_or_default();
         let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-        Passwords { permits: Arc::new(Semaphore::new(cores)), dummy_hash: Arc::new(dummy) }
+        Passwords {
+            permits: Arc::new(Semaphore::new(cores)),
+            admitted: Arc::new(Semaphore::new(cores + queue)),
+            dummy_hash: Arc::new(dummy),
+        }
     }
 
     pub async fn hash(&self, password: &Password) -> Result<String, ApiError> {
@@ -94,6 +104,8 @@ impl Passwords {
         &self,
         work: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
+        // A hash takes tens of milliseconds: a full queue means the client should come back.
+        let _admitted = self.admitted.try_acquire().map_err(|_| ApiError::overloaded("password checks", 1))?;
         let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
         tokio::task::spawn_blocking(work).await.map_err(ApiError::internal)?
     }
@@ -101,7 +113,7 @@ impl Passwords {
 
 impl Default for Passwords {
     fn default() -> Self {
-        Self::new()
+        Self::new(16)
     }
 }
 
@@ -128,12 +140,36 @@ mod tests {
 
     #[tokio::test]
     async fn a_hash_verifies_its_password_only() {
-        let passwords = Passwords::new();
+        let passwords = Passwords::default();
         let hash = passwords.hash(&pw("correct horse")).await.unwrap();
         assert!(hash.starts_with("$argon2id$"));
         assert!(passwords.verify(&pw("correct horse"), Some(hash.clone())).await.unwrap());
         assert!(!passwords.verify(&pw("correct horsE"), Some(hash)).await.unwrap());
         assert!(!passwords.verify(&pw("guestpass-dummy-password"), None).await.unwrap());
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_queue_answers_503_instead_of_waiting() {
+        let passwords = Passwords::new(0);
+        let hash = passwords.hash(&pw("correct horse")).await.unwrap();
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+        let checks: Vec<_> = (0..cores * 4)
+            .map(|_| {
+                let (passwords, hash) = (passwords.clone(), hash.clone());
+                tokio::spawn(async move { passwords.verify(&pw("wrong horse"), Some(hash)).await })
+            })
+            .collect();
+        let mut refused = 0;
+        for check in checks {
+            match check.await.unwrap() {
+                Ok(matches) => assert!(!matches),
+                Err(e) => {
+                    assert_eq!((e.status.as_u16(), e.retry_after), (503, Some(1)));
+                    refused += 1;
+                }
+            }
+        }
+        assert!(refused > 0, "no queue: the surplus over one check per core is refused");
     }
 
     #[test]

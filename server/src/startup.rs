@@ -33,6 +33,7 @@ impl Application {
         let tokens = AccessTokens::new(key, &config.app_id, config.access_token_ttl, config.anonymous_inactivity);
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+        warn_without_public_url(&config, listener.local_addr()?);
         // Off the async workers: the PostgreSQL client blocks (AppState::new reads the switches).
         let state = tokio::task::spawn_blocking(move || AppState::new(config, store, tokens, external_jwt, admin_key))
             .await??;
@@ -58,9 +59,7 @@ impl Application {
         // Several processes may share a PostgreSQL database: follow the switches they make.
         let switches =
             self.state.config.postgres_url().map(|_| tokio::spawn(self.state.clone().follow_provider_switches()));
-        let served = axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown_signal())
-            .await;
+        let served = crate::serve::serve(self.listener, self.router, &self.state.config, shutdown_signal()).await;
         sweeper.abort();
         if let Some(switches) = switches {
             switches.abort();
@@ -72,11 +71,23 @@ impl Application {
 /// The store `--data` names: a PostgreSQL URL, else a SQLite file.
 async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     let Some(url) = config.postgres_url() else {
-        return Ok(Arc::new(SqliteStore::open(&config.data)?));
+        return Ok(Arc::new(SqliteStore::open_with(&config.data, config.database_busy_timeout)?));
     };
     let (url, pool_size) = (url.to_owned(), config.database_pool_size);
     let store = tokio::task::spawn_blocking(move || PostgresStore::open(&url, pool_size)).await??;
     Ok(Arc::new(store))
+}
+
+/// Without `--public-url` the location route answers with the request's Host header, which any
+/// client sets: fine on loopback, not where others connect.
+fn warn_without_public_url(config: &Config, addr: SocketAddr) {
+    if config.public_url.is_none() && !addr.ip().is_loopback() {
+        tracing::warn!(
+            listen = %addr,
+            "no --public-url: the location route answers with the Host header each client sends; \
+             set --public-url (GUESTPASS_PUBLIC_URL) to this server's public origin in production"
+        );
+    }
 }
 
 async fn shutdown_signal() {

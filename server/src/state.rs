@@ -10,10 +10,11 @@ use std::{
 
 use crate::{
     admin_key::AdminKey,
+    client_addr::TrustedProxies,
     config::Config,
     error::ApiError,
     external_jwt::ExternalJwt,
-    limits::SignupLimiter,
+    limits::Limits,
     outbox::Outbox,
     passwords::Passwords,
     store::{ProviderRecord, SessionLifetimes, Store, StoreResult},
@@ -32,7 +33,8 @@ pub struct Inner {
     /// The `custom-token` verifier; the provider is off without one.
     pub external_jwt: Option<ExternalJwt>,
     pub admin_key: AdminKey,
-    pub signup_limiter: SignupLimiter,
+    pub limits: Limits,
+    pub trusted_proxies: TrustedProxies,
     /// The providers' switches, read on every login; written through to the store.
     providers: RwLock<Vec<ProviderRecord>>,
     /// Counts this process's own switches, so a re-read that began before one never undoes it.
@@ -67,8 +69,9 @@ impl AppState {
             .clone()
             .unwrap_or_else(|| config.public_url.clone().unwrap_or_else(|| format!("http://{}", config.listen)));
         let outbox = Outbox::new(config.outbox_path(), link_base);
-        let passwords = Passwords::new();
-        let signup_limiter = SignupLimiter::new(config.anonymous_signup_limit);
+        let passwords = Passwords::new(config.password_queue);
+        let limits = Limits::from_config(&config);
+        let trusted_proxies = TrustedProxies::new(config.trusted_proxy.clone(), config.forwarded_header);
         Ok(AppState(Arc::new(Inner {
             config,
             store,
@@ -77,7 +80,8 @@ impl AppState {
             outbox,
             external_jwt,
             admin_key,
-            signup_limiter,
+            limits,
+            trusted_proxies,
             providers,
             switches: AtomicU64::new(0),
         })))

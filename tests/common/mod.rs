@@ -42,6 +42,30 @@ pub fn limited_server() -> &'static str {
     }
 }
 
+/// A second origin: scripts/header-echo.mjs, which keeps the headers it received.
+pub fn echo_server() -> &'static str {
+    match option_env!("GUESTPASS_TEST_ECHO_URL") {
+        Some(url) => url,
+        None => panic!(
+            "GUESTPASS_TEST_ECHO_URL is not set: start `node scripts/header-echo.mjs` and build the tests with \
+             GUESTPASS_TEST_ECHO_URL=http://127.0.0.1:<port>"
+        ),
+    }
+}
+
+/// What the echo server received so far: `(method, path, Authorization header)` of each request.
+pub async fn echo_seen() -> Vec<(String, String, Option<String>)> {
+    let url = [echo_server(), "/seen"].concat();
+    let fetch = Function::new_with_args("url", "return (window.__realFetch || window.fetch)(url).then(r => r.json());");
+    let promise: Promise = fetch.call1(&JsValue::UNDEFINED, &url.into()).unwrap().dyn_into().unwrap();
+    let seen: Array = JsFuture::from(promise).await.unwrap().dyn_into().unwrap();
+    seen.iter()
+        .map(|entry| {
+            (get_string(&entry, "method"), get_string(&entry, "path"), get(&entry, "authorization").as_string())
+        })
+        .collect()
+}
+
 pub fn app_id() -> &'static str {
     option_env!("GUESTPASS_TEST_APP_ID").unwrap_or("guestpass-test")
 }
@@ -52,15 +76,21 @@ pub fn fresh_page() {
     restore_storage();
     storage().clear().unwrap();
     window().session_storage().unwrap().unwrap().clear().unwrap();
-    // Wrap window.fetch once; the SDK looks fetch up at call time, so it goes through this.
+    // Wrap window.fetch once; the SDK (gloo-net) calls the global fetch at call time, with a
+    // `Request`, so it goes through this. A request's body is read from a copy, before it is
+    // sent: it is in the log by the time the SDK has the response.
     Function::new_no_args(
         "const w = window;
          if (!w.__realFetch) {
            w.__realFetch = w.fetch;
-           w.fetch = function (url, init) {
-             w.__requests.push(((init && init.method) || 'GET') + ' ' + url);
-             w.__bodies.push(init && init.body != null ? String(init.body) : null);
-             w.__auth.push(init && init.headers ? new Headers(init.headers).get('Authorization') : null);
+           w.fetch = function (input, init) {
+             const request = new Request(input, init);
+             const url = request.url;
+             w.__requests.push(request.method + ' ' + url);
+             const i = w.__bodies.push(null) - 1;
+             const log = w.__bodies;
+             request.clone().text().then((text) => { if (text !== '') log[i] = text; });
+             w.__auth.push(request.headers.get('Authorization'));
              if (w.__unreachable && String(url).includes(w.__unreachable)) {
                return Promise.reject(new TypeError('Failed to fetch'));
              }
@@ -68,7 +98,7 @@ pub fn fresh_page() {
                return Promise.resolve(new Response('<h1>Service Unavailable</h1>',
                  { status: 503, headers: { 'Content-Type': 'text/html' } }));
              }
-             return w.__realFetch.call(this, url, init);
+             return w.__realFetch.call(this, request);
            };
          }
          w.__requests = [];

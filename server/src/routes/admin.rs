@@ -12,7 +12,8 @@ use serde_json::{json, Value};
 
 use crate::{
     error::ApiError,
-    extract::{BearerToken, JsonBody},
+    extract::{BearerToken, ClientAddr, JsonBody},
+    paging::Paging,
     state::AppState,
     store::{ProviderRecord, UserRecord},
 };
@@ -35,11 +36,20 @@ impl FromRequestParts<AppState> for Admin {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let refused = || ApiError::new(StatusCode::UNAUTHORIZED, "InvalidAdminKey", "a valid admin key is required");
+        let client = ClientAddr::from_request_parts(parts, state).await?;
+        // Refused before the key is compared: a throttled guess must not learn if it was right.
+        state.limits.admin_key_failures.check(&client.key()).map_err(|wait| {
+            ApiError::too_many_requests(
+                format!("too many wrong admin keys from this address; try again in {wait} s"),
+                wait,
+            )
+        })?;
         let BearerToken(key) = BearerToken::from_headers(&parts.headers).map_err(|_| refused())?;
         if state.admin_key.matches(&key) {
             Ok(Admin)
         } else {
-            tracing::warn!("admin API request with a wrong key");
+            state.limits.admin_key_failures.record_failure(&client.key());
+            tracing::warn!(client = %client.0, "admin API request with a wrong key");
             Err(refused())
         }
     }
@@ -76,31 +86,13 @@ fn user_json(state: &AppState, u: &UserRecord) -> Value {
     user
 }
 
-/// `page` (from 1) and `per_page` (1 to 100, default 25) from the query string.
-fn paging(query: Option<&str>) -> Result<(u64, u64), ApiError> {
-    let (mut page, mut per_page) = (1u64, 25u64);
-    for pair in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let number = || value.parse::<u64>().map_err(|_| ApiError::bad_request(format!("{key} must be a number")));
-        match key {
-            "page" => page = number()?,
-            "per_page" => per_page = number()?,
-            _ => {}
-        }
-    }
-    if page == 0 || !(1..=100).contains(&per_page) {
-        return Err(ApiError::bad_request("page starts at 1; per_page is 1 to 100"));
-    }
-    Ok((page, per_page))
-}
-
 async fn list_users(
     State(state): State<AppState>,
     _: Admin,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let (page, per_page) = paging(query.as_deref())?;
-    let listed = state.store(move |store| store.list_users((page - 1) * per_page, per_page)).await?;
+    let Paging { page, per_page, offset } = Paging::from_query(query.as_deref())?;
+    let listed = state.store(move |store| store.list_users(offset, per_page)).await?;
     Ok(Json(json!({
         "users": listed.users.iter().map(|u| user_json(&state, u)).collect::<Vec<_>>(),
         "total": listed.total, "page": page, "per_page": per_page,

@@ -6,7 +6,7 @@ use axum::{
     routing::get,
     Json, Router,
 };
-use serde_json::{json, Value};
+use guestpass_protocol::answers::{AuthProvider, Location};
 
 use crate::{error::ApiError, state::AppState};
 
@@ -19,7 +19,7 @@ async fn location(
     State(state): State<AppState>,
     Path(app_id): Path<String>,
     headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Location>, ApiError> {
     state.check_app(&app_id)?;
     let hostname = match &state.config.public_url {
         Some(url) => url.trim_end_matches('/').to_owned(),
@@ -34,18 +34,19 @@ async fn location(
         }
     };
     let ws_hostname = hostname.replacen("http", "ws", 1);
-    Ok(Json(json!({
-        "deployment_model": "GLOBAL",
-        "location": "local",
-        "hostname": hostname,
-        "ws_hostname": ws_hostname,
-    })))
+    Ok(Json(Location { deployment_model: "GLOBAL".into(), location: "local".into(), hostname, ws_hostname }))
 }
 
 /// The enabled providers, so a page can tell "no anonymous provider" before trying.
-async fn providers(State(state): State<AppState>, Path(app_id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn providers(
+    State(state): State<AppState>,
+    Path(app_id): Path<String>,
+) -> Result<Json<Vec<AuthProvider>>, ApiError> {
     state.check_app(&app_id)?;
-    let list: Vec<Value> =
-        state.enabled_providers().into_iter().map(|p| json!({ "name": p.name, "type": p.provider_type })).collect();
-    Ok(Json(Value::Array(list)))
+    let list = state
+        .enabled_providers()
+        .into_iter()
+        .map(|p| AuthProvider { name: p.name.to_string(), kind: p.provider_type.to_string() })
+        .collect();
+    Ok(Json(list))
 }

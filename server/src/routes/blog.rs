@@ -21,6 +21,10 @@ use crate::{
 
 /// Longest comment accepted, in characters.
 const MAX_COMMENT: usize = 2000;
+/// Longest display name, in characters.
+const MAX_NAME: usize = 40;
+/// Shown for a commenter who gave no name and whose profile has none.
+const UNNAMED: &str = "Reader";
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -80,13 +84,28 @@ async fn article(
 #[derive(Debug, Default, Deserialize)]
 struct NewComment {
     text: Option<String>,
+    /// The name to show with the comment; the page remembers what the reader typed last.
+    name: Option<String>,
 }
 
-/// The name shown with a comment: the profile's name, else the email's local part.
-fn display_name(user: &UserRecord) -> String {
+/// Whether `name` can be shown as a commenter's name: 1 to 40 visible characters, and not an
+/// address (comments are public; emails stay private).
+fn showable(name: &str) -> bool {
+    let length = name.chars().count();
+    (1..=MAX_NAME).contains(&length) && !name.contains('@') && !name.chars().any(char::is_control)
+}
+
+/// The name shown with a comment: the one given, else the profile's `name` (e.g. a custom
+/// token's claim), else "Reader". Never anything taken from the email.
+fn display_name(user: &UserRecord, given: Option<&str>) -> Result<String, ApiError> {
+    if let Some(name) = given.map(str::trim).filter(|n| !n.is_empty()) {
+        if !showable(name) {
+            return Err(ApiError::bad_request(format!("a name is 1 to {MAX_NAME} characters, without '@'")));
+        }
+        return Ok(name.to_owned());
+    }
     let data: Value = serde_json::from_str(&user.data).unwrap_or(Value::Null);
-    let name = data["name"].as_str().or_else(|| data["email"].as_str().and_then(|e| e.split('@').next()));
-    name.filter(|n| !n.is_empty()).unwrap_or("reader").chars().take(64).collect()
+    Ok(data["name"].as_str().map(str::trim).filter(|n| showable(n)).unwrap_or(UNNAMED).to_owned())
 }
 
 async fn comment(
@@ -102,7 +121,7 @@ async fn comment(
     if text.is_empty() || text.chars().count() > MAX_COMMENT {
         return Err(ApiError::bad_request(format!("a comment is 1 to {MAX_COMMENT} characters")));
     }
-    let (author_id, author_name) = (reader.user.id.clone(), display_name(&reader.user));
+    let (author_id, author_name) = (reader.user.id.clone(), display_name(&reader.user, body.name.as_deref())?);
     let saved = state
         .store(move |store| store.add_comment(&slug, &author_id, &author_name, &text, ids::now_secs()))
         .await?

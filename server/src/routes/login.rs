@@ -1,22 +1,23 @@
 //! `POST /app/{app}/auth/providers/{provider}/login`: log in, creating the user when the
 //! provider says so (every anonymous login is a new user; reuse is the client's job).
 
-use std::net::SocketAddr;
-
 use axum::{
-    extract::{ConnectInfo, Path, RawQuery, State},
+    extract::{Path, RawQuery, State},
     http::{HeaderMap, StatusCode},
     routing::post,
     Json, Router,
 };
-use serde::Deserialize;
+use guestpass_protocol::{
+    answers::{LinkAnswer, LoginAnswer},
+    Secret,
+};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::session::profile_json;
 use crate::{
-    emails,
+    answers, emails,
     error::ApiError,
-    extract::{BearerToken, JsonBody},
+    extract::{BearerToken, ClientAddr, JsonBody},
     ids,
     passwords::Password,
     state::AppState,
@@ -29,6 +30,15 @@ use crate::{
 pub const ANON_USER: &str = "anon-user";
 pub const LOCAL_USERPASS: &str = "local-userpass";
 pub const CUSTOM_TOKEN: &str = "custom-token";
+
+/// What the login route answers: a new session, or (`?link=true`) the same session with a new
+/// access token.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Answer {
+    Login(LoginAnswer<Value>),
+    Link(LinkAnswer<Value>),
+}
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/app/{app_id}/auth/providers/{provider}/login", post(login))
@@ -91,12 +101,12 @@ fn wants_link(query: Option<&str>) -> bool {
 
 async fn login(
     State(state): State<AppState>,
-    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
     Path((app_id, provider)): Path<(String, String)>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     JsonBody(body): JsonBody<LoginBody>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Answer>, ApiError> {
     state.check_app(&app_id)?;
     if !state.provider_enabled(&provider) {
         return Err(ApiError::provider_not_found(&provider));
@@ -108,8 +118,9 @@ async fn login(
         } else {
             // Each anonymous login mints a user: one address may not mint them without bound.
             state
-                .signup_limiter
-                .check(client.ip())
+                .limits
+                .anonymous_signups
+                .check(&client.key())
                 .map_err(|wait| ApiError::rate_limited("anonymous sign-ups", wait))?;
             anonymous_login(&state, &body).await
         };
@@ -123,7 +134,7 @@ async fn login(
         None
     };
     let identity = match provider.as_str() {
-        LOCAL_USERPASS => userpass_identity(&state, &body).await?,
+        LOCAL_USERPASS => userpass_identity(&state, client, &body).await?,
         CUSTOM_TOKEN => external_identity(&state, &body)?,
         other => return Err(ApiError::provider_not_found(other)),
     };
@@ -138,17 +149,28 @@ fn invalid_password() -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, "InvalidPassword", "invalid username/password")
 }
 
-/// Checks an email and password; the identity they prove.
-async fn userpass_identity(state: &AppState, body: &LoginBody) -> Result<NewIdentity, ApiError> {
+/// Checks an email and password; the identity they prove. Failures are throttled per
+/// account (known or not, so the throttle tells nothing) and per client: past either limit,
+/// no password is checked, the right one included, until the backoff has passed.
+async fn userpass_identity(state: &AppState, client: ClientAddr, body: &LoginBody) -> Result<NewIdentity, ApiError> {
     let (Some(username), Some(password)) = (&body.username, &body.password) else {
         return Err(ApiError::bad_request("username and password are required"));
     };
     let email = emails::canonical(username).map_err(|_| invalid_password())?;
+    let limits = &state.limits;
+    limits.login_failures_by_account.check(&email).map_err(|wait| {
+        ApiError::too_many_requests(format!("too many failed logins for this account; try again in {wait} s"), wait)
+    })?;
+    limits.login_failures_by_client.check(&client.key()).map_err(|wait| {
+        ApiError::too_many_requests(format!("too many failed logins from this address; try again in {wait} s"), wait)
+    })?;
     let lookup = email.clone();
     let account = state.store(move |store| store.userpass_account(&lookup)).await?;
     let confirmed = account.as_ref().is_some_and(|a| a.confirmed);
     let checked = account.map(|a| a.password_hash);
     if !state.passwords.verify(password, checked.clone()).await? {
+        limits.login_failures_by_account.record_failure(&email);
+        limits.login_failures_by_client.record_failure(&client.key());
         return Err(invalid_password());
     }
     if !confirmed {
@@ -181,7 +203,7 @@ fn external_identity(state: &AppState, body: &LoginBody) -> Result<NewIdentity, 
 }
 
 /// Logs in with a proven identity: its user, or a new one, and a new session.
-async fn identity_login(state: &AppState, body: &LoginBody, identity: NewIdentity) -> Result<Json<Value>, ApiError> {
+async fn identity_login(state: &AppState, body: &LoginBody, identity: NewIdentity) -> Result<Json<Answer>, ApiError> {
     let now = ids::now_secs();
     let refresh_token = RefreshToken::generate();
     let session =
@@ -210,18 +232,18 @@ async fn identity_login(state: &AppState, body: &LoginBody, identity: NewIdentit
     if login.created_user {
         tracing::info!(user_id = %s.user_id, "user created");
     }
-    Ok(Json(json!({
-        "access_token": access_token,
-        "refresh_token": refresh_token.as_str(),
-        "user_id": s.user_id,
-        "device_id": s.device_id,
-        "profile": profile_json(state, &login.user, s.ends_at)?,
+    Ok(Json(Answer::Login(LoginAnswer {
+        access_token: Secret::new(access_token),
+        refresh_token: Secret::new(refresh_token.as_str().to_owned()),
+        profile: Some(answers::profile(state, &login.user, s.ends_at)?),
+        user_id: s.user_id.clone(),
+        device_id: Some(s.device_id.clone()),
     })))
 }
 
 /// Attaches a proven identity to the user of the bearer's session. The session and its
 /// refresh token stay valid; a new access token says the user is no longer anonymous.
-async fn link_identity(state: &AppState, grant: AccessGrant, identity: NewIdentity) -> Result<Json<Value>, ApiError> {
+async fn link_identity(state: &AppState, grant: AccessGrant, identity: NewIdentity) -> Result<Json<Answer>, ApiError> {
     let now = ids::now_secs();
     let (user_id, session_id) = (grant.user_id.clone(), grant.session_id.clone());
     let lifetimes = state.session_lifetimes();
@@ -258,15 +280,15 @@ async fn link_identity(state: &AppState, grant: AccessGrant, identity: NewIdenti
         now,
     )?;
     tracing::info!(user_id = %user.id, "identity linked");
-    Ok(Json(json!({
-        "access_token": access_token,
-        "user_id": user.id,
-        "device_id": grant.device_id,
-        "profile": profile_json(state, &user, session_ends_at)?,
+    Ok(Json(Answer::Link(LinkAnswer {
+        access_token: Secret::new(access_token),
+        profile: Some(answers::profile(state, &user, session_ends_at)?),
+        user_id: user.id,
+        device_id: Some(grant.device_id),
     })))
 }
 
-async fn anonymous_login(state: &AppState, body: &LoginBody) -> Result<Json<Value>, ApiError> {
+async fn anonymous_login(state: &AppState, body: &LoginBody) -> Result<Json<Answer>, ApiError> {
     let now = ids::now_secs();
     let refresh_token = RefreshToken::generate();
     let new = NewAnonymousUser {
@@ -305,12 +327,12 @@ async fn anonymous_login(state: &AppState, body: &LoginBody) -> Result<Json<Valu
     let device_id = new.session.device_id.clone();
     state.store(move |store| store.create_anonymous_user(&new)).await?;
     tracing::info!(user_id = %user.id, "anonymous user created");
-    Ok(Json(json!({
-        "access_token": access_token,
-        "refresh_token": refresh_token.as_str(),
-        "user_id": user.id,
-        "device_id": device_id,
-        "profile": profile_json(state, &user, None)?,
+    Ok(Json(Answer::Login(LoginAnswer {
+        access_token: Secret::new(access_token),
+        refresh_token: Secret::new(refresh_token.as_str().to_owned()),
+        profile: Some(answers::profile(state, &user, None)?),
+        user_id: user.id,
+        device_id: Some(device_id),
     })))
 }
 

@@ -10,9 +10,10 @@ mod userpass;
 use std::time::Duration;
 
 use axum::{
+    error_handling::HandleErrorLayer,
     http::{header, HeaderValue, Method},
     response::{IntoResponse, Response},
-    Router,
+    BoxError, Router,
 };
 use tower::ServiceBuilder;
 use tower_http::{
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { ApiError::not_found() })
         // Token responses must never be cached (RFC 6749 §5.1).
         .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .layer(cors())
         .with_state(state.clone());
 
     let json_api = |routes: Router<AppState>| {
@@ -47,23 +49,48 @@ pub fn router(state: AppState) -> Router {
             .layer(SetResponseHeaderLayer::overriding(header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
             .with_state(state.clone())
     };
+    // The admin API has no CORS: only the console, on this origin, calls it, so a preflight
+    // from any other origin gets no Access-Control-Allow-Origin.
     let mut router = Router::new()
         .nest(API_PREFIX, api)
-        .nest("/api/blog", json_api(blog::router()))
+        .nest("/api/blog", json_api(blog::router()).layer(cors()))
         .nest("/api/admin", json_api(admin::router()));
+    if state.config.test_panic_route {
+        tracing::warn!("--test-panic-route: GET /api/test/panic panics on purpose; for tests only");
+        router = router.route("/api/test/panic", axum::routing::get(panic_on_purpose));
+    }
     if let Some(pkg) = state.config.pkg_dir() {
-        router = router.nest_service("/pkg", ServiceBuilder::new().layer(compression()).service(ServeDir::new(pkg)));
+        router = router
+            .nest_service("/pkg", ServiceBuilder::new().layer(cors()).layer(compression()).service(ServeDir::new(pkg)));
     }
     router = match &state.config.www {
         Some(www) => {
             let files = ServeDir::new(www).not_found_service(ServeFile::new(www.join("404.html")));
-            router.fallback_service(ServiceBuilder::new().layer(compression()).service(files))
+            router.fallback_service(
+                ServiceBuilder::new()
+                    .layer(SetResponseHeaderLayer::if_not_present(
+                        header::CONTENT_SECURITY_POLICY,
+                        HeaderValue::from_static(PAGE_CSP),
+                    ))
+                    .layer(compression())
+                    .service(files),
+            )
         }
         None => router.fallback(|| async { ApiError::not_found() }),
     };
 
+    let config = &state.config;
     router
-        .layer(cors())
+        // Innermost: a request has `--request-timeout` from its headers to its answer (a slow
+        // upload included); at most `--concurrency-limit` are served at once, the surplus gets
+        // 503 at once instead of a queue. The limit is one semaphore for every route.
+        .layer(
+            ServiceBuilder::new()
+                .layer(HandleErrorLayer::new(|e: BoxError| async move { edge_error(&e) }))
+                .load_shed()
+                .layer(tower::limit::GlobalConcurrencyLimitLayer::new(config.concurrency_limit.max(1)))
+                .timeout(config.request_timeout),
+        )
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -73,6 +100,29 @@ pub fn router(state: AppState) -> Router {
             ApiError::internal("a handler panicked").into_response()
         }))
         .layer(TraceLayer::new_for_http())
+}
+
+/// The demo's pages load only their own scripts, styles and the SDK's wasm, and may not be
+/// framed (no clickjacking of the console's buttons).
+const PAGE_CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; \
+    img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
+    frame-ancestors 'none'";
+
+/// What the timeout and the concurrency limit answer, in the protocol's error shape.
+fn edge_error(error: &BoxError) -> ApiError {
+    if error.is::<tower::timeout::error::Elapsed>() {
+        ApiError::request_timeout()
+    } else if error.is::<tower::load_shed::error::Overloaded>() {
+        ApiError::overloaded("requests", 1)
+    } else {
+        ApiError::internal(error)
+    }
+}
+
+/// `--test-panic-route` (hidden, off by default): a handler that panics, so a test can show
+/// that the binary as built for release answers 500 in the protocol's shape and goes on.
+async fn panic_on_purpose() -> &'static str {
+    panic!("GET /api/test/panic was called (--test-panic-route)")
 }
 
 /// Static files (the page, the SDK's wasm and glue) go compressed when the browser accepts it:

@@ -14,7 +14,7 @@ use crate::{
     config::ConfirmMode,
     emails,
     error::ApiError,
-    extract::JsonBody,
+    extract::{ClientAddr, JsonBody},
     ids,
     passwords::Password,
     state::AppState,
@@ -84,20 +84,18 @@ fn token_hash(token: &(impl AsRef<str> + ?Sized)) -> [u8; 32] {
     Sha256::digest(token.as_ref().as_bytes()).into()
 }
 
-fn user_not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "UserNotFound", "user not found")
-}
-
 fn invalid_token() -> ApiError {
     ApiError::new(StatusCode::BAD_REQUEST, "UserpassTokenInvalid", "invalid token data")
 }
 
 async fn register(
     State(state): State<AppState>,
+    client: ClientAddr,
     Path(app_id): Path<String>,
     JsonBody(body): JsonBody<EmailPassword>,
 ) -> Result<StatusCode, ApiError> {
     check(&state, &app_id)?;
+    state.limits.registrations.check(&client.key()).map_err(|wait| ApiError::rate_limited("registrations", wait))?;
     let email = emails::canonical(&required(body.email, "email")?)?;
     let password = required(body.password, "password")?;
     password.validate()?;
@@ -131,39 +129,58 @@ async fn confirm(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Mails a new confirmation link to a pending account. Unknown and already confirmed emails get
+/// the same answer and no mail, so the route does not tell who is registered.
 async fn resend_confirmation(
     State(state): State<AppState>,
+    client: ClientAddr,
     Path(app_id): Path<String>,
     JsonBody(body): JsonBody<Email>,
 ) -> Result<StatusCode, ApiError> {
     check(&state, &app_id)?;
     let email = emails::canonical(&required(body.email, "email")?)?;
+    limit_mails(&state, client, &email)?;
     let lookup = email.clone();
-    let account = state.store(move |store| store.userpass_account(&lookup)).await?.ok_or_else(user_not_found)?;
-    if account.confirmed {
-        return Err(ApiError::new(StatusCode::BAD_REQUEST, "UserAlreadyConfirmed", "already confirmed"));
+    let account = state.store(move |store| store.userpass_account(&lookup)).await?;
+    if account.is_some_and(|a| !a.confirmed) {
+        mail_token(&state, email, TokenPurpose::Confirm).await?;
     }
-    mail_token(&state, email, TokenPurpose::Confirm).await
+    Ok(StatusCode::NO_CONTENT)
 }
 
+/// Mails a reset link. An unknown email gets the same answer and no mail.
 async fn send_reset(
     State(state): State<AppState>,
+    client: ClientAddr,
     Path(app_id): Path<String>,
     JsonBody(body): JsonBody<Email>,
 ) -> Result<StatusCode, ApiError> {
     check(&state, &app_id)?;
     let email = emails::canonical(&required(body.email, "email")?)?;
+    limit_mails(&state, client, &email)?;
     let lookup = email.clone();
-    state.store(move |store| store.userpass_account(&lookup)).await?.ok_or_else(user_not_found)?;
-    mail_token(&state, email, TokenPurpose::Reset).await
+    if state.store(move |store| store.userpass_account(&lookup)).await?.is_some() {
+        mail_token(&state, email, TokenPurpose::Reset).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
 }
 
-async fn mail_token(state: &AppState, email: String, purpose: TokenPurpose) -> Result<StatusCode, ApiError> {
+/// Mails are limited per client and per recipient, whether the recipient is registered or not
+/// (a limit that only known emails reach would tell who is registered).
+fn limit_mails(state: &AppState, client: ClientAddr, email: &str) -> Result<(), ApiError> {
+    let limits = &state.limits;
+    limits.mails_by_client.check(&client.key()).map_err(|wait| ApiError::rate_limited("mail requests", wait))?;
+    limits.mails_by_recipient.check(&email.to_owned()).map_err(|wait| {
+        ApiError::too_many_requests(format!("too many mails asked for this email; try again in {wait} s"), wait)
+    })
+}
+
+async fn mail_token(state: &AppState, email: String, purpose: TokenPurpose) -> Result<(), ApiError> {
     let (secret, token) = new_token(state, purpose);
     let (to, stored) = (email.clone(), token.clone());
     state.store(move |store| store.add_userpass_token(&to, &stored)).await?;
     state.outbox.send(&email, purpose, &secret, &token.id)?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(())
 }
 
 async fn reset(
@@ -177,12 +194,13 @@ async fn reset(
     password.validate()?;
     let password_hash = state.passwords.hash(&password).await?;
     let hash = token_hash(&token);
-    let email = state
+    state
         .store(move |store| {
             store.use_userpass_token(&token_id, &hash, TokenPurpose::Reset, Some(&password_hash), ids::now_secs())
         })
         .await?
         .ok_or_else(invalid_token)?;
-    tracing::info!(%email, "password reset; the account's sessions were revoked");
+    // No address in the log: emails stay out of info logs.
+    tracing::info!("password reset; the account's sessions were revoked");
     Ok(StatusCode::NO_CONTENT)
 }

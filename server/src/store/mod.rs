@@ -31,6 +31,24 @@ pub enum StoreError {
     Unavailable(String),
     #[error("cannot use the PostgreSQL database {url}: {message}")]
     Connect { url: String, message: String },
+    #[error("the database is locked by another connection: {0}")]
+    Busy(String),
+}
+
+impl StoreError {
+    /// Whether another connection (another process: a backup, a `sqlite3` shell) held a lock
+    /// past the busy timeout. Retrying later can succeed; nothing is wrong with the request.
+    pub fn is_busy(&self) -> bool {
+        match self {
+            StoreError::Busy(_) => true,
+            StoreError::Sqlite(e) => is_lock_error(e),
+            _ => false,
+        }
+    }
+}
+
+fn is_lock_error(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
@@ -386,4 +404,7 @@ pub trait Store: BlogStore {
         new_password_hash: Option<&str>,
         now: u64,
     ) -> StoreResult<Option<String>>;
+
+    /// Deletes confirmation and reset tokens that expired before `now`; returns how many.
+    fn delete_expired_userpass_tokens(&self, now: u64) -> StoreResult<usize>;
 }

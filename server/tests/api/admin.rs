@@ -29,8 +29,8 @@ async fn the_admin_api_refuses_a_missing_or_wrong_key() {
 
 #[tokio::test]
 async fn a_configured_admin_key_works_and_none_is_written() {
-    let app = spawn_app_with(|c| c.admin_key = Some("operator-chosen-admin-key".into())).await;
-    let resp = app.admin(Method::GET, "/users", Some("operator-chosen-admin-key"), None).await;
+    let app = spawn_app_with(|c| c.admin_key = Some("operator-chosen-admin-key-0123456789".into())).await;
+    let resp = app.admin(Method::GET, "/users", Some("operator-chosen-admin-key-0123456789"), None).await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(!app.state.config.admin_key_path().exists());
 }

@@ -92,7 +92,7 @@ async fn only_readers_with_an_account_may_comment() {
         .await
         .unwrap();
     assert_eq!(article["comments"][0]["text"], "Lovely piece.");
-    assert_eq!(article["comments"][0]["author"], "member");
+    assert_eq!(article["comments"][0]["author"], "Reader", "no name given, none in the profile");
     let empty = app.blog(Method::POST, &path, Some(&member.access_token), Some(json!({"text": "   "}))).await;
     assert_error(empty, 400, "BadRequest").await;
 }

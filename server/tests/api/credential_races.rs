@@ -168,7 +168,8 @@ async fn a_successful_reset_ends_every_other_reset_token_of_the_account() {
 
 #[tokio::test]
 async fn a_user_links_at_most_one_email_even_when_twenty_links_race() {
-    let app = spawn_app().await;
+    // All twenty links must reach the write at once: a password queue that holds them all.
+    let app = spawn_app_with(|c| c.password_queue = 32).await;
     let anon = app.anonymous_login().await;
     let emails: Vec<String> = (0..20).map(|n| format!("second-{n}@example.com")).collect();
     for email in &emails {

@@ -55,6 +55,16 @@ pub fn test_database_url() -> Option<String> {
     std::env::var("GUESTPASS_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
 }
 
+/// Whether the suite runs against SQLite; else `test` (one about the SQLite file itself) says
+/// it is skipped, as the PostgreSQL-only tests do in the SQLite pass.
+pub fn sqlite_pass(test: &str) -> bool {
+    let sqlite = test_database_url().is_none();
+    if !sqlite {
+        eprintln!("{test}: skipped, it is about the SQLite file and GUESTPASS_TEST_DATABASE_URL is set");
+    }
+    sqlite
+}
+
 /// Runs `f` with a connection to `url`, on a thread of its own: the PostgreSQL client blocks,
 /// which tokio forbids on the thread that runs a test.
 pub fn with_postgres<T: Send>(url: &str, f: impl FnOnce(&mut postgres::Client) -> T + Send) -> T {

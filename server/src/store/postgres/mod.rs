@@ -856,4 +856,11 @@ impl Store for PostgresStore {
             Ok(row.map(|r| ProviderRecord { name: r.get(0), provider_type: r.get(1), enabled: r.get(2) }))
         })
     }
+
+    fn delete_expired_userpass_tokens(&self, now: u64) -> StoreResult<usize> {
+        // One statement: its own transaction. A token being used holds its row locked; the
+        // delete waits for that use and then finds the row gone or still expired.
+        let deleted = self.write_statement("DELETE FROM userpass_tokens WHERE expires_at < $1", &[&secs(now)])?;
+        Ok(deleted as usize)
+    }
 }

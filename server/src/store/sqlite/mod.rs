@@ -1,7 +1,7 @@
 //! The SQLite store: one file, WAL, `synchronous=FULL` (a lost session row is a lost anonymous
 //! account, so an answered login must survive even a power loss).
 
-use std::{path::Path, sync::Mutex};
+use std::{path::Path, sync::Mutex, time::Duration};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
@@ -121,9 +121,36 @@ const READERS: usize = 4;
 
 /// A write, run by the writer thread inside a savepoint of a batch's transaction. It reports
 /// whether it succeeded (else its savepoint is rolled back) and a completion that answers the
-/// caller once the batch is committed.
-type Job = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
-type Completion = Box<dyn FnOnce(Result<(), String>) + Send>;
+/// caller once the batch is committed. Given no connection (the transaction could not begin),
+/// it runs nothing and its completion answers the batch's failure.
+type Job = Box<dyn FnOnce(Option<&Connection>) -> (bool, Completion) + Send>;
+type Completion = Box<dyn FnOnce(Result<(), BatchFailure>) + Send>;
+
+/// Why a batch was not written, told to each of its writers.
+#[derive(Debug, Clone)]
+struct BatchFailure {
+    busy: bool,
+    message: String,
+}
+
+impl BatchFailure {
+    fn of(e: &rusqlite::Error) -> Self {
+        BatchFailure { busy: is_lock_error(e), message: e.to_string() }
+    }
+}
+
+impl From<BatchFailure> for StoreError {
+    fn from(f: BatchFailure) -> Self {
+        if f.busy {
+            StoreError::Busy(f.message)
+        } else {
+            StoreError::Commit(f.message)
+        }
+    }
+}
+
+/// How long a connection waits for a lock another process holds, unless configured.
+pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// SQLite with group commit: one writer thread owns the write connection and commits every
 /// write queued while the previous batch was being written in one transaction, each in its
@@ -142,27 +169,62 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
-fn open_connection(path: &Path) -> StoreResult<Connection> {
+fn open_connection(path: &Path, busy_timeout: Duration) -> StoreResult<Connection> {
     let conn = Connection::open(path)
         .map_err(|e| StoreError::Open { path: path.display().to_string(), message: e.to_string() })?;
+    conn.busy_timeout(busy_timeout)?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
     Ok(conn)
+}
+
+/// Creates the database file readable by its owner only (it holds password hashes), before
+/// SQLite opens it: SQLite gives the -wal and -shm files the database file's permissions.
+/// An existing file keeps its mode; a warning says if others can read it.
+fn create_private(path: &Path) -> StoreResult<()> {
+    let failed = |e: std::io::Error| StoreError::Open { path: path.display().to_string(), message: e.to_string() };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(path).map_err(failed)?.permissions().mode();
+                if mode & 0o077 != 0 {
+                    tracing::warn!(path = %path.display(), mode = format!("{:o}", mode & 0o777), "the database file is readable by other users; chmod 600 it");
+                }
+            }
+            Ok(())
+        }
+        Err(e) => Err(failed(e)),
+    }
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) and migrates the database at `path`.
     pub fn open(path: &Path) -> StoreResult<Self> {
-        let mut writer = open_connection(path)?;
+        Self::open_with(path, DEFAULT_BUSY_TIMEOUT)
+    }
+
+    /// Like `open`, with how long each connection waits for another process's lock.
+    pub fn open_with(path: &Path, busy_timeout: Duration) -> StoreResult<Self> {
+        create_private(path)?;
+        let mut writer = open_connection(path, busy_timeout)?;
         // The writer touches the newest pages of every table and index on each batch; keep
         // them in memory (64 MiB; the default is 2 MiB).
         writer.pragma_update(None, "cache_size", -65536)?;
         migrate(&mut writer)?;
         let readers = (0..READERS)
             .map(|_| {
-                let conn = open_connection(path)?;
+                let conn = open_connection(path, busy_timeout)?;
                 conn.pragma_update(None, "query_only", "ON")?;
                 Ok(Mutex::new(conn))
             })
@@ -182,10 +244,11 @@ impl SqliteStore {
     ) -> StoreResult<T> {
         let (reply, answer) = std::sync::mpsc::sync_channel::<StoreResult<T>>(1);
         let job: Job = Box::new(move |conn| {
-            let result = f(conn);
+            // Without a connection the batch failed to begin: the completion carries why.
+            let result = conn.map_or(Err(StoreError::WriterStopped), f);
             let ok = result.is_ok();
             let done: Completion = Box::new(move |committed| {
-                let _ = reply.send(committed.map_err(StoreError::Commit).and(result));
+                let _ = reply.send(committed.map_err(StoreError::from).and(result));
             });
             (ok, done)
         });
@@ -236,13 +299,25 @@ fn run_writer(mut conn: Connection, queue: std::sync::mpsc::Receiver<Job>) {
             }
         }
         let mut answers: Vec<Completion> = Vec::with_capacity(batch.len());
+        let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+            Ok(tx) => tx,
+            Err(e) => {
+                // Typically another process's lock outlasting the busy timeout: every write of
+                // the batch is answered with the cause (503 for a lock), none is lost silently.
+                let failure = BatchFailure::of(&e);
+                for job in batch.drain(..) {
+                    let (_, done) = job(None);
+                    done(Err(failure.clone()));
+                }
+                continue;
+            }
+        };
         let committed = (|| -> rusqlite::Result<()> {
-            let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
             for job in batch.drain(..) {
                 let savepoint = tx.savepoint()?;
                 // A panicking write loses only itself: its caller sees the writer's answer
                 // channel close, the savepoint rolls back, the batch goes on.
-                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(&savepoint))) {
+                match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| job(Some(&savepoint)))) {
                     Ok((true, done)) => {
                         savepoint.commit()?;
                         answers.push(done);
@@ -251,11 +326,10 @@ fn run_writer(mut conn: Connection, queue: std::sync::mpsc::Receiver<Job>) {
                     Err(_) => {}
                 }
             }
-            tx.commit()
+            Ok(())
         })()
-        .map_err(|e| e.to_string());
-        // Writes never started (the transaction could not begin) are dropped: their callers
-        // get `WriterStopped` for this attempt.
+        .and_then(|()| tx.commit())
+        .map_err(|e| BatchFailure::of(&e));
         for done in answers {
             done(committed.clone());
         }
@@ -798,6 +872,12 @@ impl Store for SqliteStore {
             Ok(provider)
         })
     }
+
+    fn delete_expired_userpass_tokens(&self, now: u64) -> StoreResult<usize> {
+        self.write(move |tx| {
+            Ok(tx.prepare_cached("DELETE FROM userpass_tokens WHERE expires_at < ?1")?.execute([now as i64])?)
+        })
+    }
 }
 
 #[cfg(test)]
@@ -830,7 +910,7 @@ mod tests {
             .collect();
         let results: Vec<bool> = handles.into_iter().map(|h| h.join().unwrap()).collect();
         assert_eq!(results.iter().filter(|ok| !**ok).count(), 1, "only the duplicate failed");
-        let conn = open_connection(&dir.path().join("t.db")).unwrap();
+        let conn = open_connection(&dir.path().join("t.db"), DEFAULT_BUSY_TIMEOUT).unwrap();
         let count = |table: &str| -> i64 {
             conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()
         };
