@@ -5,7 +5,8 @@
 #                             (the exact version in Cargo.lock) and npm's wasm-opt
 #   scripts/setup.sh --test   also what the tests need: Chromium + chromedriver, Firefox ESR +
 #                             geckodriver, realm-web and playwright-core from npm, cargo-fuzz
-#                             (the fuzz stage; it also needs a nightly toolchain, checked here)
+#                             (the fuzz stage; it also needs a nightly toolchain, checked here),
+#                             PostgreSQL 15
 #
 # Traps it avoids (see the README): wasm-pack's GitHub downloads fail on machines without
 # GitHub access, so every tool is built from crates.io; Debian's `binaryen` (wasm-opt 108)
@@ -28,6 +29,8 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # --- Debian packages -------------------------------------------------------------------------
 apt_pkgs=(pkg-config build-essential curl ca-certificates)
 if [ "$WITH_TEST_TOOLS" = 1 ]; then apt_pkgs+=(chromium chromium-driver firefox-esr); fi
+# PostgreSQL 15 for the postgres stage (scripts/pg.sh runs its own throwaway clusters).
+if [ "$WITH_TEST_TOOLS" = 1 ] && [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then apt_pkgs+=(postgresql); fi
 command -v node >/dev/null 2>&1 || apt_pkgs+=(nodejs npm)
 missing=()
 for p in "${apt_pkgs[@]}"; do

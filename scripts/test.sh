@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test guestpass has, installing what they need first (scripts/setup.sh --test):
-#   1. server unit and integration tests (real server on a free port, fresh SQLite file each)
+#   1. server unit and integration tests (real server on a free port, fresh SQLite file each),
+#      then the integration suite again against PostgreSQL (a fresh database each): a
+#      throwaway cluster (scripts/pg.sh), or the server GUESTPASS_TEST_DATABASE_URL names
 #   2. SDK browser tests in headless Chromium and Firefox, on the release build the package
 #      ships (same crate, features and profile), against real servers (one with a 2-second
 #      access-token lifetime for the expiry tests) and a second origin that keeps the headers it
@@ -16,8 +18,8 @@
 # Set SKIP_SETUP=1 to skip the installer, BROWSERS="chrome" to run one browser.
 #
 # `scripts/test.sh STAGE...` runs only the named stages, in the order above:
-#   lint (cargo fmt --check, clippy native and wasm32), server, sdk-native, browser, package,
-#   compat, e2e, release, fuzz. With no STAGE, every one runs.
+#   lint (cargo fmt --check, clippy native and wasm32), server, postgres, sdk-native, browser,
+#   package, compat, e2e, release, fuzz. With no STAGE, every one runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -25,7 +27,7 @@ ROOT=$(pwd)
 . scripts/env.sh
 BROWSERS=${BROWSERS:-chrome firefox}
 
-ALL_STAGES="lint server sdk-native browser package compat e2e release fuzz"
+ALL_STAGES="lint server postgres sdk-native browser package compat e2e release fuzz"
 STAGES=${*:-$ALL_STAGES}
 for s in $STAGES; do
   case " $ALL_STAGES " in *" $s "*) ;; *) echo "unknown stage '$s'; stages: $ALL_STAGES"; exit 2 ;; esac
@@ -38,8 +40,10 @@ WORK=$(mktemp -d)
 # Keep a copy of everything the runners print, to add up their counts at the end.
 exec > >(tee "$WORK/run.out") 2>&1
 PIDS=()
+PG_DIR=""
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  if [ -n "$PG_DIR" ]; then scripts/pg.sh stop "$PG_DIR" || true; rm -rf "$PG_DIR"; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -72,7 +76,21 @@ fi
 
 if wants server; then
   step "server: unit and integration tests"
-  cargo test -p guestpass-server
+  # SQLite here whatever the environment says; the postgres stage runs the PostgreSQL pass.
+  env -u GUESTPASS_TEST_DATABASE_URL cargo test -p guestpass-server
+fi
+
+if wants postgres; then
+  step "server: integration tests against PostgreSQL"
+  pg_started=$SECONDS
+  if [ -z "${GUESTPASS_TEST_DATABASE_URL:-}" ]; then
+    # In /tmp, not $WORK: the cluster's unprivileged owner must be able to reach it.
+    PG_DIR=$(mktemp -d /tmp/guestpass-pg.XXXXXX)
+    GUESTPASS_TEST_DATABASE_URL=$(scripts/pg.sh start "$PG_DIR")
+  fi
+  GUESTPASS_TEST_DATABASE_URL=$GUESTPASS_TEST_DATABASE_URL cargo test -p guestpass-server --test api
+  if [ -n "$PG_DIR" ]; then scripts/pg.sh stop "$PG_DIR"; rm -rf "$PG_DIR"; PG_DIR=""; fi
+  echo "postgres stage: $((SECONDS - pg_started)) s"
 fi
 
 if wants sdk-native; then

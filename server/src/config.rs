@@ -18,9 +18,20 @@ pub struct Config {
     pub listen: SocketAddr,
 
     /// SQLite database file; created and migrated on first start. The signing key is kept
-    /// beside it (`<data>.signing-key`) unless GUESTPASS_SIGNING_KEY is set.
-    #[arg(long, env = "GUESTPASS_DATA", default_value = "./guestpass.db")]
+    /// beside it (`<data>.signing-key`) unless GUESTPASS_SIGNING_KEY is set. A URL
+    /// `postgres://user:password@host:port/db` selects a PostgreSQL database instead.
+    #[arg(long, env = "GUESTPASS_DATA", default_value = "./guestpass.db", hide_env_values = true)]
     pub data: PathBuf,
+
+    // PostgreSQL store (issue 9)
+    /// Connections to PostgreSQL this process keeps at most (with a `postgres://` --data).
+    #[arg(long, env = "GUESTPASS_DATABASE_POOL_SIZE", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub database_pool_size: u32,
+
+    /// With a `postgres://` --data: the directory of the files otherwise kept beside the SQLite
+    /// file (`guestpass.signing-key`, `guestpass.admin-key`, `guestpass.outbox`).
+    #[arg(long, env = "GUESTPASS_FILES_DIR", default_value = ".")]
+    pub files_dir: PathBuf,
 
     /// The client app id that pages pass to `new App({ id })`.
     #[arg(long, env = "GUESTPASS_APP_ID", default_value = "guestpass-demo")]
@@ -193,27 +204,44 @@ impl Config {
         config
     }
 
+    /// The PostgreSQL URL, when `--data` is one.
+    pub fn postgres_url(&self) -> Option<&str> {
+        let data = self.data.to_str()?;
+        (data.starts_with("postgres://") || data.starts_with("postgresql://")).then_some(data)
+    }
+
+    /// A file kept beside the data: `<data><suffix>`, or `<files-dir>/guestpass<suffix>` with
+    /// PostgreSQL.
+    fn beside_data(&self, suffix: &str) -> PathBuf {
+        if self.postgres_url().is_some() {
+            return self.files_dir.join(format!("guestpass{suffix}"));
+        }
+        let mut name = self.data.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+        name.push(suffix);
+        self.data.with_file_name(name)
+    }
+
     /// Where confirmation and reset mails are written.
     pub fn outbox_path(&self) -> PathBuf {
-        self.outbox.clone().unwrap_or_else(|| {
-            let mut name = self.data.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-            name.push(".outbox");
-            self.data.with_file_name(name)
-        })
+        self.outbox.clone().unwrap_or_else(|| self.beside_data(".outbox"))
     }
 
     /// Where the generated admin key lives.
     pub fn admin_key_path(&self) -> PathBuf {
-        let mut name = self.data.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-        name.push(".admin-key");
-        self.data.with_file_name(name)
+        self.beside_data(".admin-key")
     }
 
     /// Where the generated signing key lives.
     pub fn signing_key_path(&self) -> PathBuf {
-        let mut name = self.data.file_name().map(|n| n.to_os_string()).unwrap_or_default();
-        name.push(".signing-key");
-        self.data.with_file_name(name)
+        self.beside_data(".signing-key")
+    }
+
+    /// `--data` as it may be shown: a PostgreSQL URL without its password.
+    pub fn data_shown(&self) -> String {
+        match self.postgres_url() {
+            Some(url) => crate::store::redacted_url(url),
+            None => self.data.display().to_string(),
+        }
     }
 
     /// The directory served at `/pkg/`.
@@ -230,7 +258,9 @@ impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
             .field("listen", &self.listen)
-            .field("data", &self.data)
+            .field("data", &self.data_shown())
+            .field("database_pool_size", &self.database_pool_size)
+            .field("files_dir", &self.files_dir)
             .field("app_id", &self.app_id)
             .field("access_token_ttl", &self.access_token_ttl)
             .field("refresh_token_ttl", &self.refresh_token_ttl)
@@ -371,6 +401,18 @@ mod tests {
         let shown = format!("{config:?}");
         assert!(!shown.contains("super-secret"), "{shown}");
         assert!(shown.contains("<redacted>"));
+    }
+
+    #[test]
+    fn a_postgres_url_is_selected_and_its_password_never_shown() {
+        let mut config = Config::for_data("postgres://guestpass:hunter2-secret@db.internal:5432/guestpass");
+        config.files_dir = PathBuf::from("/var/lib/guestpass");
+        assert!(config.postgres_url().is_some());
+        assert!(Config::for_data("./postgres.db").postgres_url().is_none());
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("guestpass:<redacted>@db.internal"), "{shown}");
+        assert_eq!(config.signing_key_path(), PathBuf::from("/var/lib/guestpass/guestpass.signing-key"));
     }
 
     #[test]

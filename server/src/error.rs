@@ -141,6 +141,11 @@ impl std::error::Error for ApiError {}
 
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
+        if let crate::store::StoreError::Unavailable(cause) = &e {
+            // The operator needs the cause, the client a time to retry.
+            tracing::warn!(%cause, "database unavailable; answered 503");
+            return ApiError::unavailable("the database is unavailable; try again shortly", 1);
+        }
         if e.is_busy() {
             // Nothing was written; the operator needs the cause, the client a time to retry.
             tracing::warn!(cause = %e, "database locked past the busy timeout; answered 503");

@@ -11,7 +11,7 @@ use crate::{
     external_jwt::ExternalJwt,
     routes,
     state::AppState,
-    store::SqliteStore,
+    store::{PostgresStore, SqliteStore, Store},
     tokens::{AccessTokens, SigningKey},
 };
 
@@ -29,12 +29,14 @@ impl Application {
         };
         let external_jwt = ExternalJwt::from_config(&config)?;
         let admin_key = AdminKey::from_config(&config)?;
-        let store = SqliteStore::open_with(&config.data, config.database_busy_timeout)?;
+        let store = open_store(&config).await?;
         let tokens = AccessTokens::new(key, &config.app_id, config.access_token_ttl, config.anonymous_inactivity);
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
         warn_without_public_url(&config, listener.local_addr()?);
-        let state = AppState::new(config, Arc::new(store), tokens, external_jwt, admin_key)?;
+        // Off the async workers: the PostgreSQL client blocks (AppState::new reads the switches).
+        let state = tokio::task::spawn_blocking(move || AppState::new(config, store, tokens, external_jwt, admin_key))
+            .await??;
         let seeded = state.store(|store| store.seed_articles(&crate::blog::shipped_articles())).await?;
         if seeded > 0 {
             tracing::info!(seeded, "seeded the demo blog's articles");
@@ -54,10 +56,26 @@ impl Application {
     /// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let sweeper = tokio::spawn(crate::cleanup::run(self.state.clone()));
+        // Several processes may share a PostgreSQL database: follow the switches they make.
+        let switches =
+            self.state.config.postgres_url().map(|_| tokio::spawn(self.state.clone().follow_provider_switches()));
         let served = crate::serve::serve(self.listener, self.router, &self.state.config, shutdown_signal()).await;
         sweeper.abort();
+        if let Some(switches) = switches {
+            switches.abort();
+        }
         served
     }
+}
+
+/// The store `--data` names: a PostgreSQL URL, else a SQLite file.
+async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let Some(url) = config.postgres_url() else {
+        return Ok(Arc::new(SqliteStore::open_with(&config.data, config.database_busy_timeout)?));
+    };
+    let (url, pool_size) = (url.to_owned(), config.database_pool_size);
+    let store = tokio::task::spawn_blocking(move || PostgresStore::open(&url, pool_size)).await??;
+    Ok(Arc::new(store))
 }
 
 /// Without `--public-url` the location route answers with the request's Host header, which any

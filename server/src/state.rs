@@ -1,6 +1,12 @@
 //! What every handler shares: the configuration, the store, the token issuer.
 
-use std::sync::{Arc, RwLock};
+use std::{
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc, RwLock,
+    },
+    time::Duration,
+};
 
 use crate::{
     admin_key::AdminKey,
@@ -31,7 +37,16 @@ pub struct Inner {
     pub trusted_proxies: TrustedProxies,
     /// The providers' switches, read on every login; written through to the store.
     providers: RwLock<Vec<ProviderRecord>>,
+    /// Counts this process's own switches, so a re-read that began before one never undoes it.
+    switches: AtomicU64,
 }
+
+/// How often a process on a shared (PostgreSQL) database re-reads the providers' switches:
+/// another process's switch takes effect here within this, plus one read, well under 1 s.
+/// A short-lived cache rather than LISTEN/NOTIFY: the store's client is synchronous and
+/// pooled, so listening would need a connection of its own polled all the same; a read of
+/// three rows twice a second is nothing to the database.
+pub const SWITCHES_REREAD: Duration = Duration::from_millis(500);
 
 impl std::ops::Deref for AppState {
     type Target = Inner;
@@ -68,6 +83,7 @@ impl AppState {
             limits,
             trusted_proxies,
             providers,
+            switches: AtomicU64::new(0),
         })))
     }
 
@@ -122,17 +138,47 @@ impl AppState {
         last_active_at + self.config.anonymous_inactivity.as_secs()
     }
 
+    /// Re-reads the switches from the store: another process on the same database may have
+    /// changed them. A re-read that overlapped a switch made here is dropped (the next one
+    /// has it).
+    pub async fn reread_provider_switches(&self) -> Result<(), ApiError> {
+        let before = self.switches.load(Ordering::SeqCst);
+        let list = self.store(|store| store.providers()).await?;
+        if let Ok(mut providers) = self.providers.write() {
+            if self.switches.load(Ordering::SeqCst) == before {
+                *providers = list;
+            }
+        }
+        Ok(())
+    }
+
+    /// Keeps the switches in step with the database, for servers sharing one; never returns.
+    pub async fn follow_provider_switches(self) {
+        let mut ticker = tokio::time::interval(SWITCHES_REREAD);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            if let Err(e) = self.reread_provider_switches().await {
+                tracing::debug!(error = %e, "re-reading the providers' switches failed; trying again");
+            }
+        }
+    }
+
     /// Switches a provider and updates the switches logins read.
     pub async fn set_provider_enabled(&self, name: String, enabled: bool) -> Result<Option<ProviderRecord>, ApiError> {
-        let updated = self.store(move |store| store.set_provider_enabled(&name, enabled)).await?;
-        if let Some(p) = &updated {
+        // Counted before the write and after the update, so that a re-read overlapping any
+        // part of it is dropped.
+        self.switches.fetch_add(1, Ordering::SeqCst);
+        let updated = self.store(move |store| store.set_provider_enabled(&name, enabled)).await;
+        if let Ok(Some(p)) = &updated {
             if let Ok(mut list) = self.providers.write() {
                 for entry in list.iter_mut().filter(|e| e.name == p.name) {
                     entry.enabled = p.enabled;
                 }
             }
         }
-        Ok(updated)
+        self.switches.fetch_add(1, Ordering::SeqCst);
+        updated
     }
 
     /// Checks the app id of an app-scoped route.

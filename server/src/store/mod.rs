@@ -3,8 +3,10 @@
 //! It is a trait so that a PostgreSQL store can stand beside the SQLite one; the methods are
 //! synchronous and each is one transaction (routes call them through `spawn_blocking`).
 
+mod postgres;
 mod sqlite;
 
+pub use postgres::{redacted as redacted_url, PostgresStore, SWEEP_LOCK as POSTGRES_SWEEP_LOCK};
 pub use sqlite::SqliteStore;
 
 use crate::tokens::RefreshHash;
@@ -21,6 +23,14 @@ pub enum StoreError {
     WriterStopped,
     #[error("commit failed: {0}")]
     Commit(String),
+    #[error("database error: {}", postgres::describe(.0))]
+    Postgres(::postgres::Error),
+    /// The database cannot be reached or refuses connections now (down, restarting); nothing
+    /// was written, or, if the connection was lost at the commit, what was is unknown.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    #[error("cannot use the PostgreSQL database {url}: {message}")]
+    Connect { url: String, message: String },
     #[error("the database is locked by another connection: {0}")]
     Busy(String),
 }
@@ -309,7 +319,7 @@ pub trait Store: BlogStore {
     ) -> StoreResult<Option<SessionRecord>>;
 
     /// Deletes up to `limit` sessions of non-anonymous users that outlived `lifetimes`;
-    /// returns how many.
+    /// returns how many (0 also when another process on a shared database is sweeping).
     fn delete_expired_sessions(&self, now: u64, lifetimes: SessionLifetimes, limit: usize) -> StoreResult<usize>;
 
     /// Revokes the session of a refresh token; an anonymous user goes with it.
@@ -366,6 +376,7 @@ pub trait Store: BlogStore {
     fn record_activity(&self, user_id: &str, now: u64, granularity: u64) -> StoreResult<()>;
 
     /// Deletes up to `limit` anonymous users inactive since before `cutoff`; returns how many.
+    /// On a database several processes share, 0 also when another process is sweeping.
     fn delete_inactive_anonymous(&self, cutoff: u64, limit: usize) -> StoreResult<usize>;
 
     // --- the admin console ---

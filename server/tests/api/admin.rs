@@ -32,7 +32,7 @@ async fn a_configured_admin_key_works_and_none_is_written() {
     let app = spawn_app_with(|c| c.admin_key = Some("operator-chosen-admin-key-0123456789".into())).await;
     let resp = app.admin(Method::GET, "/users", Some("operator-chosen-admin-key-0123456789"), None).await;
     assert_eq!(resp.status(), StatusCode::OK);
-    assert!(!app.data.with_file_name("guestpass.db.admin-key").exists());
+    assert!(!app.state.config.admin_key_path().exists());
 }
 
 #[tokio::test]

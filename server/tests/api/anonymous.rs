@@ -83,15 +83,8 @@ async fn the_access_token_carries_the_documented_claims() {
 async fn the_refresh_token_is_stored_only_as_a_hash() {
     let app = spawn_app().await;
     let login = app.anonymous_login().await;
-    let conn = rusqlite::Connection::open(&app.data).unwrap();
     let hash: Vec<u8> = Sha256::digest(login.refresh_token.as_bytes()).to_vec();
-    let by_hash: i64 =
-        conn.query_row("SELECT count(*) FROM sessions WHERE refresh_hash = ?1", [&hash], |r| r.get(0)).unwrap();
-    assert_eq!(by_hash, 1);
-    let dump: String = conn
-        .query_row("SELECT group_concat(id || user_id || device_id || hex(refresh_hash)) FROM sessions", [], |r| {
-            r.get(0)
-        })
-        .unwrap();
-    assert!(!dump.contains(&login.refresh_token));
+    let (hashes, other_columns) = app.db.session_rows();
+    assert_eq!(hashes, vec![hash]);
+    assert!(!other_columns.contains(&login.refresh_token));
 }

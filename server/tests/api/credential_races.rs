@@ -36,10 +36,9 @@ fn reset_body(token_id: &str, token: &str, password: &str) -> String {
     json!({ "tokenId": token_id, "token": token, "password": password }).to_string()
 }
 
-/// Rows of `sql` (a `count(*)` query), read straight from the database file.
+/// Rows of `sql` (a `count(*)` query), read straight from the database.
 fn count_where(app: &TestApp, sql: &str) -> i64 {
-    let conn = rusqlite::Connection::open(&app.data).unwrap();
-    conn.query_row(sql, [], |r| r.get(0)).unwrap()
+    app.db.query_i64(sql)
 }
 
 #[tokio::test]

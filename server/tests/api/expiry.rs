@@ -58,21 +58,15 @@ async fn the_profile_and_token_say_when_an_anonymous_user_expires() {
 async fn a_large_sweep_goes_in_batches_while_logins_go_on() {
     let app = spawn_app_with(|c| c.anonymous_inactivity = Duration::from_secs(3600)).await;
     const EXPIRED: usize = cleanup::BATCH * 6 + 7;
-    {
-        let mut conn = rusqlite::Connection::open(&app.data).unwrap();
-        let tx = conn.transaction().unwrap();
-        for i in 0..EXPIRED {
-            let id = format!("{:024x}", i + 1);
-            tx.execute("INSERT INTO users (id, is_anonymous, created_at, last_active_at) VALUES (?1, 1, 1, 1)", [&id])
-                .unwrap();
-            tx.execute(
-                "INSERT INTO identities (provider_type, provider_uid, user_id, created_at) VALUES ('anon-user', ?1, ?1, 1)",
-                [&id],
-            )
-            .unwrap();
-        }
-        tx.commit().unwrap();
-    }
+    let ids: Vec<String> = (0..EXPIRED).map(|i| format!("{:024x}", i + 1)).collect();
+    let users: Vec<String> = ids.iter().map(|id| format!("('{id}', true, 1, 1)")).collect();
+    let identities: Vec<String> = ids.iter().map(|id| format!("('anon-user', '{id}', '{id}', 1)")).collect();
+    app.db.execute(&format!(
+        "INSERT INTO users (id, is_anonymous, created_at, last_active_at) VALUES {};
+         INSERT INTO identities (provider_type, provider_uid, user_id, created_at) VALUES {};",
+        users.join(","),
+        identities.join(",")
+    ));
     let sweep = cleanup::sweep(&app.state);
     let url = app.app_url("/auth/providers/anon-user/login");
     let logins = join_all((0..40).map(|_| app.post_json(&url, "{}")));

@@ -10,9 +10,11 @@ pub const APP_ID: &str = "test-app";
 pub struct TestApp {
     pub base: String,
     pub state: guestpass_server::state::AppState,
+    /// What `--data` is: the SQLite file, or the URL of this test's PostgreSQL database.
     pub data: PathBuf,
+    pub db: TestDb,
     pub client: reqwest::Client,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -21,19 +23,168 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
-/// A server with a configuration adjusted by `adjust`.
+/// A server with a configuration adjusted by `adjust`, on a fresh database: a SQLite file in
+/// a temporary directory, or, when `GUESTPASS_TEST_DATABASE_URL` is set, a new PostgreSQL
+/// database on that server (scripts/test.sh runs the suite once each way).
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    let data = dir.path().join("guestpass.db");
-    let (base, state, server) = start(&data, adjust).await;
-    TestApp { base, state, data, client: reqwest::Client::new(), _dir: dir, server }
+    let db = TestDb::create(dir.path());
+    let data = db.data();
+    let (base, state, server) = start(&data, dir.path(), adjust).await;
+    TestApp { base, state, data, db, client: reqwest::Client::new(), dir, server }
+}
+
+/// A server on a new database of the PostgreSQL server at `server` (tests that need a
+/// cluster of their own, e.g. to restart it).
+pub async fn spawn_app_on_postgres(server: &str, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = TestDb::Postgres { server: server.to_owned(), name: create_postgres_database(server) };
+    let data = db.data();
+    let (base, state, handle) = start(&data, dir.path(), adjust).await;
+    TestApp { base, state, data, db, client: reqwest::Client::new(), dir, server: handle }
+}
+
+/// The database of one test, reachable from the test itself to count and age rows.
+pub enum TestDb {
+    Sqlite(PathBuf),
+    Postgres { server: String, name: String },
+}
+
+/// The PostgreSQL server the suite runs against, if it does.
+pub fn test_database_url() -> Option<String> {
+    std::env::var("GUESTPASS_TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())
+}
+
+/// Whether the suite runs against SQLite; else `test` (one about the SQLite file itself) says
+/// it is skipped, as the PostgreSQL-only tests do in the SQLite pass.
+pub fn sqlite_pass(test: &str) -> bool {
+    let sqlite = test_database_url().is_none();
+    if !sqlite {
+        eprintln!("{test}: skipped, it is about the SQLite file and GUESTPASS_TEST_DATABASE_URL is set");
+    }
+    sqlite
+}
+
+/// Runs `f` with a connection to `url`, on a thread of its own: the PostgreSQL client blocks,
+/// which tokio forbids on the thread that runs a test.
+pub fn with_postgres<T: Send>(url: &str, f: impl FnOnce(&mut postgres::Client) -> T + Send) -> T {
+    try_with_postgres(url, f).expect("test database reachable")
+}
+
+pub fn try_with_postgres<T: Send>(
+    url: &str,
+    f: impl FnOnce(&mut postgres::Client) -> T + Send,
+) -> Result<T, postgres::Error> {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let mut client = postgres::Client::connect(url, postgres::NoTls)?;
+                Ok(f(&mut client))
+            })
+            .join()
+            .expect("database thread")
+    })
+}
+
+/// `url` with its database name replaced by `name`.
+pub fn database_url(url: &str, name: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(b, q)| (b, Some(q)));
+    let root = &base[..base.rfind('/').filter(|i| *i > base.find("://").unwrap() + 2).unwrap_or(base.len())];
+    match query {
+        Some(q) => format!("{root}/{name}?{q}"),
+        None => format!("{root}/{name}"),
+    }
+}
+
+/// A new, empty PostgreSQL database on the test server; returns its name.
+pub fn create_postgres_database(server: &str) -> String {
+    let name = format!("guestpass_test_{:016x}", rand_u64());
+    let sql = format!("CREATE DATABASE {name}");
+    with_postgres(server, |c| c.batch_execute(&sql)).expect("test database created");
+    name
+}
+
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos());
+    h.finish()
+}
+
+impl TestDb {
+    fn create(dir: &std::path::Path) -> TestDb {
+        match test_database_url() {
+            Some(server) => {
+                let name = create_postgres_database(&server);
+                TestDb::Postgres { server, name }
+            }
+            None => TestDb::Sqlite(dir.join("guestpass.db")),
+        }
+    }
+
+    pub fn data(&self) -> PathBuf {
+        match self {
+            TestDb::Sqlite(path) => path.clone(),
+            TestDb::Postgres { server, name } => PathBuf::from(database_url(server, name)),
+        }
+    }
+
+    /// Runs statements given as SQL text that both SQLite and PostgreSQL read alike.
+    pub fn execute(&self, sql: &str) {
+        match self {
+            TestDb::Sqlite(path) => rusqlite::Connection::open(path).unwrap().execute_batch(sql).unwrap(),
+            TestDb::Postgres { .. } => with_postgres(&self.url(), |c| c.batch_execute(sql)).unwrap(),
+        }
+    }
+
+    /// The one integer `sql` selects.
+    pub fn query_i64(&self, sql: &str) -> i64 {
+        match self {
+            TestDb::Sqlite(path) => rusqlite::Connection::open(path).unwrap().query_row(sql, [], |r| r.get(0)).unwrap(),
+            TestDb::Postgres { .. } => with_postgres(&self.url(), |c| c.query_one(sql, &[]).unwrap().get(0)),
+        }
+    }
+
+    /// Every stored refresh-token hash, and the sessions' other columns as text.
+    pub fn session_rows(&self) -> (Vec<Vec<u8>>, String) {
+        const SQL: &str = "SELECT refresh_hash, id || user_id || device_id FROM sessions";
+        match self {
+            TestDb::Sqlite(path) => {
+                let conn = rusqlite::Connection::open(path).unwrap();
+                let mut stmt = conn.prepare(SQL).unwrap();
+                let rows: Vec<(Vec<u8>, String)> =
+                    stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).unwrap().map(Result::unwrap).collect();
+                (rows.iter().map(|r| r.0.clone()).collect(), rows.iter().map(|r| r.1.as_str()).collect())
+            }
+            TestDb::Postgres { .. } => with_postgres(&self.url(), |c| {
+                let rows = c.query(SQL, &[]).unwrap();
+                (rows.iter().map(|r| r.get(0)).collect(), rows.iter().map(|r| r.get::<_, String>(1)).collect())
+            }),
+        }
+    }
+
+    fn url(&self) -> String {
+        self.data().to_str().unwrap().to_owned()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres { server, name } = self {
+            // FORCE ends the connections of the server under test, which is being dropped too.
+            let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            let _ = try_with_postgres(server, |c| c.batch_execute(&sql));
+        }
+    }
 }
 
 async fn start(
     data: &std::path::Path,
+    files_dir: &std::path::Path,
     adjust: impl FnOnce(&mut Config),
 ) -> (String, guestpass_server::state::AppState, tokio::task::JoinHandle<()>) {
     let mut config = Config::for_data(data);
+    config.files_dir = files_dir.to_owned();
     config.listen = "127.0.0.1:0".parse().unwrap();
     config.app_id = APP_ID.into();
     adjust(&mut config);
@@ -61,7 +212,7 @@ impl TestApp {
     pub async fn restart(&mut self) {
         self.server.abort();
         let _ = (&mut self.server).await;
-        let (base, state, handle) = start(&self.data, |_| {}).await;
+        let (base, state, handle) = start(&self.data, self.dir.path(), |_| {}).await;
         self.base = base;
         self.state = state;
         self.server = handle;
@@ -178,7 +329,7 @@ impl TestApp {
 
     /// The admin key the server generated beside its data.
     pub fn admin_key(&self) -> String {
-        std::fs::read_to_string(self.data.with_file_name("guestpass.db.admin-key")).expect("generated admin key")
+        std::fs::read_to_string(self.state.config.admin_key_path()).expect("generated admin key")
     }
 
     /// An anonymous user linked to a new email account: a reader with an account.
@@ -192,18 +343,16 @@ impl TestApp {
 
     /// The mails in the outbox, oldest first.
     pub fn outbox(&self) -> Vec<Value> {
-        let path = self.data.with_file_name("guestpass.db.outbox");
-        std::fs::read_to_string(path)
+        std::fs::read_to_string(self.state.config.outbox_path())
             .unwrap_or_default()
             .lines()
             .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
             .collect()
     }
 
-    /// Rows in `table`, read straight from the database file.
+    /// Rows in `table`, read straight from the database.
     pub fn count(&self, table: &str) -> i64 {
-        let conn = rusqlite::Connection::open(&self.data).unwrap();
-        conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()
+        self.db.query_i64(&format!("SELECT count(*) FROM {table}"))
     }
 }
 

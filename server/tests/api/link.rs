@@ -127,14 +127,9 @@ async fn many_users_racing_to_link_one_email_leave_one_winner_and_no_orphans() {
     let statuses: Vec<u16> = join_all(attempts).await.iter().map(|r| r.status().as_u16()).collect();
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 15, "{statuses:?}");
-    let conn = rusqlite::Connection::open(&app.data).unwrap();
-    let linked: i64 = conn
-        .query_row("SELECT count(*) FROM identities WHERE provider_type = 'local-userpass'", [], |r| r.get(0))
-        .unwrap();
-    let anonymous: i64 = conn.query_row("SELECT count(*) FROM users WHERE is_anonymous = 1", [], |r| r.get(0)).unwrap();
-    let orphans: i64 = conn
-        .query_row("SELECT count(*) FROM identities WHERE user_id NOT IN (SELECT id FROM users)", [], |r| r.get(0))
-        .unwrap();
+    let linked = app.db.query_i64("SELECT count(*) FROM identities WHERE provider_type = 'local-userpass'");
+    let anonymous = app.db.query_i64("SELECT count(*) FROM users WHERE is_anonymous");
+    let orphans = app.db.query_i64("SELECT count(*) FROM identities WHERE user_id NOT IN (SELECT id FROM users)");
     assert_eq!((linked, anonymous, orphans), (1, 15, 0));
 }
 

@@ -21,6 +21,7 @@ mod link;
 mod logged_binary;
 mod mail_limits;
 mod panic_guard;
+mod postgres;
 mod rate_limit;
 mod session;
 mod session_lifetimes;

@@ -106,18 +106,16 @@ async fn by_default_a_session_ends_60_days_after_its_login_or_30_days_after_its_
         login(&app, "aged@example.com").await,
     );
     // Age the rows instead of waiting: (seconds before its login, seconds since its last use).
-    let conn = rusqlite::Connection::open(&app.data).unwrap();
     for (session, since_login, since_use) in
         [(&unused, 31 * DAY, 31 * DAY), (&old, 61 * DAY, DAY), (&fine, 59 * DAY, 29 * DAY)]
     {
         let session_id = claims(session["access_token"].as_str().unwrap())["baas_id"].as_str().unwrap().to_owned();
-        conn.execute(
-            "UPDATE sessions SET authenticated_at = authenticated_at - ?2, last_used_at = last_used_at - ?3 WHERE id = ?1",
-            rusqlite::params![session_id, since_login, since_use],
-        )
-        .unwrap();
+        app.db.execute(&format!(
+            "UPDATE sessions SET authenticated_at = authenticated_at - {since_login},
+             last_used_at = last_used_at - {since_use} WHERE id = '{session_id}'"
+        ));
     }
-    conn.execute("UPDATE users SET last_active_at = last_active_at - ?1", [61 * DAY]).unwrap();
+    app.db.execute(&format!("UPDATE users SET last_active_at = last_active_at - {}", 61 * DAY));
     assert_error(app.refresh(refresh_token(&unused)).await, 401, "InvalidSession").await;
     assert_error(app.refresh(refresh_token(&old)).await, 401, "InvalidSession").await;
     let fine_iat = claims(fine["access_token"].as_str().unwrap())["iat"].as_i64().unwrap();
@@ -133,21 +131,22 @@ async fn checking_the_lifetimes_keeps_a_refresh_a_read_within_the_activity_granu
     app.register("reader@example.com", "password1").await;
     let member = login(&app, "reader@example.com").await;
     let session_id = claims(member["access_token"].as_str().unwrap())["baas_id"].as_str().unwrap().to_owned();
-    let conn = rusqlite::Connection::open(&app.data).unwrap();
-    // Last use 10 s ago: inside the window, so refreshes must not write it again.
-    conn.execute("UPDATE sessions SET last_used_at = last_used_at - 10 WHERE id = ?1", [&session_id]).unwrap();
-    conn.execute("UPDATE users SET last_active_at = last_active_at - 10", []).unwrap();
-    let recorded = |conn: &rusqlite::Connection| -> i64 {
-        conn.query_row("SELECT last_used_at FROM sessions WHERE id = ?1", [&session_id], |r| r.get(0)).unwrap()
+    let age = |seconds: i64| {
+        app.db.execute(&format!(
+            "UPDATE sessions SET last_used_at = last_used_at - {seconds} WHERE id = '{session_id}';
+             UPDATE users SET last_active_at = last_active_at - {seconds};"
+        ))
     };
-    let before = recorded(&conn);
+    // Last use 10 s ago: inside the window, so refreshes must not write it again.
+    age(10);
+    let recorded = || app.db.query_i64(&format!("SELECT last_used_at FROM sessions WHERE id = '{session_id}'"));
+    let before = recorded();
     for _ in 0..20 {
         assert_eq!(app.refresh(refresh_token(&member)).await.status(), StatusCode::OK);
     }
-    assert_eq!(recorded(&conn), before, "no write for refreshes inside the window");
+    assert_eq!(recorded(), before, "no write for refreshes inside the window");
     // Outside the window, one refresh records the use.
-    conn.execute("UPDATE sessions SET last_used_at = last_used_at - 60 WHERE id = ?1", [&session_id]).unwrap();
-    conn.execute("UPDATE users SET last_active_at = last_active_at - 60", []).unwrap();
+    age(60);
     app.refresh(refresh_token(&member)).await;
-    assert!(recorded(&conn) > before, "the use is recorded once the window has passed");
+    assert!(recorded() > before, "the use is recorded once the window has passed");
 }

@@ -81,7 +81,7 @@ async fn a_pending_account_cannot_log_in_until_confirmed() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(app.data.with_file_name("guestpass.db.outbox")).unwrap().permissions().mode();
+        let mode = std::fs::metadata(app.state.config.outbox_path()).unwrap().permissions().mode();
         assert_eq!(mode & 0o077, 0, "the outbox is readable by its owner only");
     }
     let resp = app
