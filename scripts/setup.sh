@@ -63,10 +63,13 @@ cargo_tool wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen
 if [ "$WITH_TEST_TOOLS" = 1 ]; then
   cargo_tool geckodriver "$GECKODRIVER_VERSION" geckodriver --locked
   cargo_tool cargo-fuzz "$CARGO_FUZZ_VERSION" cargo-fuzz --locked
-  # Toolchains come with the machine (rustup's own downloads are not reachable everywhere):
-  # only say what is missing.
-  rustup toolchain list | grep -q '^nightly' \
-    || log "warning: no nightly toolchain; scripts/test.sh fuzz will fail (rustup toolchain install nightly)"
+  # cargo-fuzz needs a nightly toolchain: machines of this kind come with one; elsewhere try
+  # rustup (as for the wasm target above), and only warn if that cannot be had.
+  if ! rustup toolchain list | grep -q '^nightly'; then
+    log "rustup toolchain install nightly --profile minimal (for the fuzz stage)"
+    rustup toolchain install nightly --profile minimal \
+      || log "warning: no nightly toolchain; scripts/test.sh fuzz will fail"
+  fi
 fi
 
 # --- npm tools (versions pinned in package.json / package-lock.json) -------------------------
