@@ -48,6 +48,17 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# wait_for_url WHAT LOG: waits up to 10 s for LOG's "listening on http://..." line; sets URL.
+wait_for_url() {
+  URL=""
+  for _ in $(seq 100); do
+    URL=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$2" | head -1)
+    [ -n "$URL" ] && return 0
+    sleep 0.1
+  done
+  echo "$1 did not start:"; cat "$2"; return 1
+}
+
 # start_server NAME ARGS...: starts the built server on a free port; sets URL to its address.
 start_server() {
   local name=$1; shift
@@ -58,13 +69,7 @@ start_server() {
     --login-failure-limit-per-address 100000/1h --email-send-limit 100000/1h "$@" \
     > "$WORK/$name.log" 2>&1 &
   PIDS+=($!)
-  URL=""
-  for _ in $(seq 100); do
-    URL=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$WORK/$name.log" | head -1)
-    [ -n "$URL" ] && return 0
-    sleep 0.1
-  done
-  echo "server $name did not start:"; cat "$WORK/$name.log"; return 1
+  wait_for_url "server $name" "$WORK/$name.log"
 }
 
 if wants lint; then
@@ -103,13 +108,7 @@ fi
 start_echo() {
   node "$ROOT/scripts/header-echo.mjs" > "$WORK/echo.log" 2>&1 &
   PIDS+=($!)
-  URL=""
-  for _ in $(seq 100); do
-    URL=$(sed -n 's/.*listening on \(http:[^ ]*\).*/\1/p' "$WORK/echo.log" | head -1)
-    [ -n "$URL" ] && return 0
-    sleep 0.1
-  done
-  echo "header-echo did not start:"; cat "$WORK/echo.log"; return 1
+  wait_for_url "header-echo" "$WORK/echo.log"
 }
 
 # Every later stage talks to the debug server binary.
