@@ -225,6 +225,22 @@ pub struct UserRecord {
     pub disabled: bool,
 }
 
+/// A session as the admin console shows it: never its refresh token (only its hash is kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionInfo {
+    pub id: String,
+    pub device_id: String,
+    pub created_at: u64,
+    pub last_used_at: u64,
+}
+
+/// How many users there are of each kind (the metrics' gauge).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct UserCounts {
+    pub anonymous: u64,
+    pub signed_in: u64,
+}
+
 /// A page of users, newest first, for the admin console.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserPage {
@@ -407,4 +423,31 @@ pub trait Store: BlogStore {
 
     /// Deletes confirmation and reset tokens that expired before `now`; returns how many.
     fn delete_expired_userpass_tokens(&self, now: u64) -> StoreResult<usize>;
+
+    // --- operating the server (issue 12) ---
+
+    /// Whether the database answers now: one trivial query (`/readyz`).
+    fn ping(&self) -> StoreResult<()>;
+
+    /// Returns once every write queued before the call is committed (at shutdown).
+    fn flush(&self) -> StoreResult<()> {
+        Ok(())
+    }
+
+    /// Writes waiting for the writer (SQLite's group commit); 0 where writes do not queue.
+    fn write_queue_depth(&self) -> usize {
+        0
+    }
+
+    fn count_users(&self) -> StoreResult<UserCounts>;
+
+    /// The user with this id, or else the one whose email/password identity is `email`.
+    fn find_user(&self, id: &str, email: Option<&str>) -> StoreResult<Option<UserRecord>>;
+
+    /// A user's live sessions, most recently used first.
+    fn sessions_of(&self, user_id: &str) -> StoreResult<Vec<SessionInfo>>;
+
+    /// Revokes one session of a user (its refresh token is refused from then on); an
+    /// anonymous user goes with it, as at logout. `None` if the user has no such session.
+    fn revoke_session(&self, user_id: &str, session_id: &str) -> StoreResult<Option<EndedSession>>;
 }

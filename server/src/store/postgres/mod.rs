@@ -863,4 +863,76 @@ impl Store for PostgresStore {
         let deleted = self.write_statement("DELETE FROM userpass_tokens WHERE expires_at < $1", &[&secs(now)])?;
         Ok(deleted as usize)
     }
+
+    fn ping(&self) -> StoreResult<()> {
+        // Not through `read`: a dead connection must make the probe fail, not be retried.
+        let mut conn = self.checkout()?;
+        conn.client_mut().simple_query("SELECT 1")?;
+        Ok(())
+    }
+
+    fn count_users(&self) -> StoreResult<UserCounts> {
+        self.read(|db| {
+            let row = db.query_one("SELECT count(*) FILTER (WHERE is_anonymous), count(*) FROM users", &[])?;
+            let (anonymous, total): (i64, i64) = (row.get(0), row.get(1));
+            Ok(UserCounts { anonymous: anonymous as u64, signed_in: (total - anonymous) as u64 })
+        })
+    }
+
+    fn find_user(&self, id: &str, email: Option<&str>) -> StoreResult<Option<UserRecord>> {
+        self.read(|db| {
+            if let Some(user) = user_record(db, id)? {
+                return Ok(Some(user));
+            }
+            let Some(email) = email else { return Ok(None) };
+            let owner = db.query_opt(
+                "SELECT user_id FROM identities WHERE provider_type = 'local-userpass' AND provider_uid = $1",
+                &[&email],
+            )?;
+            match owner {
+                Some(row) => user_record(db, row.get::<_, &str>(0)),
+                None => Ok(None),
+            }
+        })
+    }
+
+    fn sessions_of(&self, user_id: &str) -> StoreResult<Vec<SessionInfo>> {
+        self.read(|db| {
+            let rows = db.query(
+                "SELECT id, device_id, created_at, last_used_at FROM sessions WHERE user_id = $1
+                 ORDER BY last_used_at DESC, id",
+                &[&user_id],
+            )?;
+            Ok(rows
+                .iter()
+                .map(|r| SessionInfo {
+                    id: r.get(0),
+                    device_id: r.get(1),
+                    created_at: r.get::<_, i64>(2) as u64,
+                    last_used_at: r.get::<_, i64>(3) as u64,
+                })
+                .collect())
+        })
+    }
+
+    fn revoke_session(&self, user_id: &str, session_id: &str) -> StoreResult<Option<EndedSession>> {
+        self.write(|tx| {
+            // Locks the session and its user, as `end_session` does.
+            let Some(row) = tx.query_opt(
+                "SELECT u.is_anonymous FROM sessions s JOIN users u ON u.id = s.user_id
+                 WHERE s.id = $1 AND s.user_id = $2 FOR UPDATE",
+                &[&session_id, &user_id],
+            )?
+            else {
+                return Ok(None);
+            };
+            let is_anonymous: bool = row.get(0);
+            if is_anonymous {
+                tx.execute("DELETE FROM users WHERE id = $1", &[&user_id])?;
+            } else {
+                tx.execute("DELETE FROM sessions WHERE id = $1", &[&session_id])?;
+            }
+            Ok(Some(EndedSession { user_id: user_id.to_owned(), user_deleted: is_anonymous }))
+        })
+    }
 }

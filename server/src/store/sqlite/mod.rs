@@ -1,7 +1,14 @@
 //! The SQLite store: one file, WAL, `synchronous=FULL` (a lost session row is a lost anonymous
 //! account, so an answered login must survive even a power loss).
 
-use std::{path::Path, sync::Mutex, time::Duration};
+use std::{
+    path::Path,
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc, Mutex,
+    },
+    time::Duration,
+};
 
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
@@ -159,6 +166,8 @@ pub const DEFAULT_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 /// login is on disk. Reads go to a small pool of reader connections.
 pub struct SqliteStore {
     jobs: Mutex<std::sync::mpsc::Sender<Job>>,
+    /// Writes sent to the writer and not yet taken into a batch (the metrics' queue depth).
+    queued: Arc<AtomicUsize>,
     readers: Vec<Mutex<Connection>>,
     next_reader: std::sync::atomic::AtomicUsize,
 }
@@ -230,11 +239,13 @@ impl SqliteStore {
             })
             .collect::<StoreResult<Vec<_>>>()?;
         let (jobs, queue) = std::sync::mpsc::channel::<Job>();
+        let queued = Arc::new(AtomicUsize::new(0));
+        let taken = Arc::clone(&queued);
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run_writer(writer, queue))
+            .spawn(move || run_writer(writer, queue, &taken))
             .map_err(|e| StoreError::Open { path: path.display().to_string(), message: e.to_string() })?;
-        Ok(SqliteStore { jobs: Mutex::new(jobs), readers, next_reader: Default::default() })
+        Ok(SqliteStore { jobs: Mutex::new(jobs), queued, readers, next_reader: Default::default() })
     }
 
     /// Runs `f` on the writer thread in the next batch; returns its result once committed.
@@ -252,8 +263,12 @@ impl SqliteStore {
             });
             (ok, done)
         });
+        self.queued.fetch_add(1, Ordering::Relaxed);
         let sent = self.jobs.lock().unwrap_or_else(|p| p.into_inner()).send(job);
-        sent.map_err(|_| StoreError::WriterStopped)?;
+        sent.map_err(|_| {
+            self.queued.fetch_sub(1, Ordering::Relaxed);
+            StoreError::WriterStopped
+        })?;
         answer.recv().map_err(|_| StoreError::WriterStopped)?
     }
 
@@ -289,7 +304,7 @@ fn migrate(conn: &mut Connection) -> StoreResult<()> {
 
 /// The writer thread: takes every queued write (up to `MAX_BATCH`), runs each in a savepoint
 /// of one transaction, commits once, then answers them all. Ends when the store is dropped.
-fn run_writer(mut conn: Connection, queue: std::sync::mpsc::Receiver<Job>) {
+fn run_writer(mut conn: Connection, queue: std::sync::mpsc::Receiver<Job>, queued: &AtomicUsize) {
     while let Ok(first) = queue.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -298,6 +313,7 @@ fn run_writer(mut conn: Connection, queue: std::sync::mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
+        queued.fetch_sub(batch.len(), Ordering::Relaxed);
         let mut answers: Vec<Completion> = Vec::with_capacity(batch.len());
         let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
             Ok(tx) => tx,
@@ -876,6 +892,84 @@ impl Store for SqliteStore {
     fn delete_expired_userpass_tokens(&self, now: u64) -> StoreResult<usize> {
         self.write(move |tx| {
             Ok(tx.prepare_cached("DELETE FROM userpass_tokens WHERE expires_at < ?1")?.execute([now as i64])?)
+        })
+    }
+
+    fn ping(&self) -> StoreResult<()> {
+        self.reader().prepare_cached("SELECT 1")?.query_row([], |_| Ok(()))?;
+        Ok(())
+    }
+
+    fn flush(&self) -> StoreResult<()> {
+        // Batches are committed in order, so once this empty write is, every earlier one is.
+        self.write(|_| Ok(()))
+    }
+
+    fn write_queue_depth(&self) -> usize {
+        self.queued.load(Ordering::Relaxed)
+    }
+
+    fn count_users(&self) -> StoreResult<UserCounts> {
+        let conn = self.reader();
+        let (anonymous, total): (i64, i64) = conn
+            .prepare_cached("SELECT count(*) FILTER (WHERE is_anonymous = 1), count(*) FROM users")?
+            .query_row([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(UserCounts { anonymous: anonymous as u64, signed_in: (total - anonymous) as u64 })
+    }
+
+    fn find_user(&self, id: &str, email: Option<&str>) -> StoreResult<Option<UserRecord>> {
+        let conn = self.reader();
+        if let Some(user) = user_record(&conn, id)? {
+            return Ok(Some(user));
+        }
+        let Some(email) = email else { return Ok(None) };
+        let owner: Option<String> = conn
+            .prepare_cached(
+                "SELECT user_id FROM identities WHERE provider_type = 'local-userpass' AND provider_uid = ?1",
+            )?
+            .query_row([email], |r| r.get(0))
+            .optional()?;
+        match owner {
+            Some(owner) => user_record(&conn, &owner),
+            None => Ok(None),
+        }
+    }
+
+    fn sessions_of(&self, user_id: &str) -> StoreResult<Vec<SessionInfo>> {
+        let conn = self.reader();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, device_id, created_at, last_used_at FROM sessions WHERE user_id = ?1
+             ORDER BY last_used_at DESC, id",
+        )?;
+        let rows = stmt.query_map([user_id], |r| {
+            Ok(SessionInfo {
+                id: r.get(0)?,
+                device_id: r.get(1)?,
+                created_at: r.get::<_, i64>(2)? as u64,
+                last_used_at: r.get::<_, i64>(3)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn revoke_session(&self, user_id: &str, session_id: &str) -> StoreResult<Option<EndedSession>> {
+        let (user_id, session_id) = (user_id.to_owned(), session_id.to_owned());
+        self.write(move |tx| {
+            let is_anonymous: Option<bool> = tx
+                .prepare_cached(
+                    "SELECT u.is_anonymous FROM sessions s JOIN users u ON u.id = s.user_id
+                     WHERE s.id = ?1 AND s.user_id = ?2",
+                )?
+                .query_row([&session_id, &user_id], |r| r.get(0))
+                .optional()?;
+            let Some(is_anonymous) = is_anonymous else { return Ok(None) };
+            if is_anonymous {
+                // As at logout: nothing could ever sign in to this user again.
+                delete_user(tx, &user_id)?;
+            } else {
+                tx.prepare_cached("DELETE FROM sessions WHERE id = ?1")?.execute([&session_id])?;
+            }
+            Ok(Some(EndedSession { user_id, user_deleted: is_anonymous }))
         })
     }
 }
