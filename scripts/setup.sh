@@ -32,6 +32,8 @@ if [ "$WITH_TEST_TOOLS" = 1 ]; then apt_pkgs+=(chromium chromium-driver firefox-
 # PostgreSQL 15 for the postgres stage (scripts/pg.sh runs its own throwaway clusters).
 if [ "$WITH_TEST_TOOLS" = 1 ] && [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then apt_pkgs+=(postgresql); fi
 command -v node >/dev/null 2>&1 || apt_pkgs+=(nodejs npm)
+# A venv for the metrics test's Prometheus parser (see the Python block below).
+if [ "$WITH_TEST_TOOLS" = 1 ]; then apt_pkgs+=(python3-venv); fi
 missing=()
 for p in "${apt_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -69,6 +71,18 @@ if [ "$WITH_TEST_TOOLS" = 1 ]; then
     log "rustup toolchain install nightly --profile minimal (for the fuzz stage)"
     rustup toolchain install nightly --profile minimal \
       || log "warning: no nightly toolchain; scripts/test.sh fuzz will fail"
+  fi
+fi
+
+# --- Python for the metrics test (issue 12): a real Prometheus text parser ---------------------
+# server/tests/api/ops_metrics.rs parses /metrics with PyPI's prometheus-client, from this venv.
+PROMETHEUS_CLIENT_VERSION=0.21.1
+if [ "$WITH_TEST_TOOLS" = 1 ]; then
+  venv="${GUESTPASS_TEST_VENV:-$HOME/.cache/guestpass-test-venv}"
+  if ! "$venv/bin/python" -c "import prometheus_client" 2>/dev/null; then
+    log "python venv $venv with prometheus-client $PROMETHEUS_CLIENT_VERSION"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet "prometheus-client==$PROMETHEUS_CLIENT_VERSION"
   fi
 fi
 

@@ -20,6 +20,11 @@ impl TrustedProxies {
         TrustedProxies { header: (!nets.is_empty()).then_some(header), nets }
     }
 
+    /// Whether `peer` is one of the trusted proxies (whose `X-Request-Id` is believed).
+    pub fn trusts_peer(&self, peer: IpAddr) -> bool {
+        self.trusts(peer)
+    }
+
     fn trusts(&self, addr: IpAddr) -> bool {
         let addr = canonical(addr);
         self.nets.iter().any(|net| net.contains(&addr))

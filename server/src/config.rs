@@ -194,6 +194,27 @@ pub struct Config {
     /// The header the trusted proxies set: `x-forwarded-for` or `forwarded` (RFC 7239).
     #[arg(long, env = "GUESTPASS_FORWARDED_HEADER", value_enum, default_value = "x-forwarded-for")]
     pub forwarded_header: ForwardedHeader,
+
+    // Operating the server (issue 12)
+    /// Serve Prometheus metrics at `/metrics` on this address, a listener of its own (off
+    /// unless set; keep it off the public network).
+    #[arg(long, env = "GUESTPASS_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+
+    /// Log lines as `text` (for people) or `json` (one object a line, for log pipelines).
+    #[arg(long, env = "GUESTPASS_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+
+    /// After SIGTERM or Ctrl-C: how long requests in flight may take to finish before the
+    /// server stops anyway.
+    #[arg(long, env = "GUESTPASS_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
+    pub shutdown_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 impl Config {
@@ -295,6 +316,9 @@ impl fmt::Debug for Config {
             .field("max_connections", &self.max_connections)
             .field("trusted_proxy", &self.trusted_proxy)
             .field("forwarded_header", &self.forwarded_header)
+            .field("metrics_listen", &self.metrics_listen)
+            .field("log_format", &self.log_format)
+            .field("shutdown_timeout", &self.shutdown_timeout)
             .finish()
     }
 }

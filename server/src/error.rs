@@ -18,11 +18,23 @@ pub struct ApiError {
     pub message: Cow<'static, str>,
     /// Seconds to wait, sent as `Retry-After` (429 and 503 answers).
     pub retry_after: Option<u64>,
+    /// The rate limit a 429 hit, for the metrics (never sent).
+    pub limit: Option<&'static str>,
 }
+
+/// In an answer's extensions: the rate limit it was refused by (counted by `request_log`).
+#[derive(Debug, Clone, Copy)]
+pub struct LimitHit(pub &'static str);
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
-        ApiError { status, code, message: message.into(), retry_after: None }
+        ApiError { status, code, message: message.into(), retry_after: None, limit: None }
+    }
+
+    /// Names the rate limit this answer comes from (a word: `anonymous_signup`).
+    pub fn for_limit(mut self, limit: &'static str) -> Self {
+        self.limit = Some(limit);
+        self
     }
 
     pub fn bad_request(message: impl Into<Cow<'static, str>>) -> Self {
@@ -126,6 +138,9 @@ impl IntoResponse for ApiError {
         let mut response = (self.status, Json(body)).into_response();
         if let Some(seconds) = self.retry_after {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        if let Some(limit) = self.limit {
+            response.extensions_mut().insert(LimitHit(limit));
         }
         response
     }

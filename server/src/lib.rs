@@ -4,8 +4,10 @@
 
 pub mod admin_key;
 pub mod answers;
+pub mod backup;
 pub mod blog;
 pub mod cleanup;
+pub mod cli;
 pub mod client_addr;
 pub mod config;
 pub mod emails;
@@ -14,9 +16,13 @@ pub mod external_jwt;
 pub mod extract;
 pub mod ids;
 pub mod limits;
+pub mod logs;
+pub mod metrics;
+pub mod metrics_server;
 pub mod outbox;
 pub mod paging;
 pub mod passwords;
+pub mod request_log;
 pub mod routes;
 pub mod secrets;
 pub mod serve;

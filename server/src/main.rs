@@ -1,20 +1,28 @@
-//! The `guestpass-server` binary: parse the configuration, start, serve until stopped.
+//! The `guestpass-server` binary: parse the command line, then serve until stopped or run the
+//! subcommand.
 
 use clap::Parser;
-use guestpass_server::{config::Config, startup::Application};
+use guestpass_server::{
+    backup,
+    cli::{Cli, Command},
+    logs,
+    startup::Application,
+};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "guestpass_server=info,tower_http=warn".into()),
-        )
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
-        .init();
-    let config = Config::parse();
-    let app = Application::build(config).await?;
-    tracing::info!("guestpass-server listening on http://{}", app.local_addr());
-    app.run_until_stopped().await?;
+    let cli = Cli::parse();
+    logs::init(cli.serve.log_format);
+    match cli.command {
+        Some(Command::Backup(args)) => {
+            let copied = tokio::task::spawn_blocking(move || backup::run(&args)).await??;
+            println!("{copied}");
+        }
+        None => {
+            let app = Application::build(cli.serve).await?;
+            tracing::info!("guestpass-server listening on http://{}", app.local_addr());
+            app.run_until_stopped().await?;
+        }
+    }
     Ok(())
 }

@@ -37,7 +37,8 @@ pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 pub const LINGER_TIME: Duration = Duration::from_secs(5);
 pub const LINGER_BYTES: u64 = 16 * 1024 * 1024;
 
-/// Accepts connections until `shutdown` resolves, then waits for the open ones to finish.
+/// Accepts connections until `shutdown` resolves, then waits for the open ones to finish, for
+/// `--shutdown-timeout` at most.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
@@ -81,7 +82,13 @@ pub async fn serve(
         });
     }
     drop(listener);
-    graceful.shutdown().await;
+    // Idle keep-alive connections close now; those with a request in flight close after it.
+    if tokio::time::timeout(config.shutdown_timeout, graceful.shutdown()).await.is_err() {
+        tracing::warn!(
+            timeout = ?config.shutdown_timeout,
+            "--shutdown-timeout passed with requests still in flight; their connections are dropped"
+        );
+    }
     Ok(())
 }
 

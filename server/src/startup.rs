@@ -17,6 +17,8 @@ use crate::{
 
 pub struct Application {
     listener: TcpListener,
+    /// `--metrics-listen`: the metrics' own listener.
+    metrics_listener: Option<TcpListener>,
     router: axum::Router,
     state: AppState,
 }
@@ -34,6 +36,12 @@ impl Application {
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
         warn_without_public_url(&config, listener.local_addr()?);
+        let metrics_listener = match config.metrics_listen {
+            Some(addr) => Some(
+                TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr} (--metrics-listen)"))?,
+            ),
+            None => None,
+        };
         // Off the async workers: the PostgreSQL client blocks (AppState::new reads the switches).
         let state = tokio::task::spawn_blocking(move || AppState::new(config, store, tokens, external_jwt, admin_key))
             .await??;
@@ -42,20 +50,32 @@ impl Application {
             tracing::info!(seeded, "seeded the demo blog's articles");
         }
         let router = routes::router(state.clone());
-        Ok(Application { listener, router, state })
+        Ok(Application { listener, metrics_listener, router, state })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().expect("a bound listener has an address")
     }
 
+    /// Where the metrics are served, with `--metrics-listen`.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref().map(|l| l.local_addr().expect("a bound listener has an address"))
+    }
+
     pub fn state(&self) -> &AppState {
         &self.state
     }
 
-    /// Serves until SIGINT or SIGTERM, then finishes the requests in flight.
+    /// Serves until SIGINT or SIGTERM, then finishes the requests in flight (for at most
+    /// `--shutdown-timeout`) and the store's queued writes.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let sweeper = tokio::spawn(crate::cleanup::run(self.state.clone()));
+        let metrics = self.metrics_listener.map(|listener| {
+            if let Ok(addr) = listener.local_addr() {
+                tracing::info!("metrics at http://{addr}/metrics");
+            }
+            tokio::spawn(crate::metrics_server::serve(listener, self.state.clone()))
+        });
         // Several processes may share a PostgreSQL database: follow the switches they make.
         let switches =
             self.state.config.postgres_url().map(|_| tokio::spawn(self.state.clone().follow_provider_switches()));
@@ -63,6 +83,15 @@ impl Application {
         sweeper.abort();
         if let Some(switches) = switches {
             switches.abort();
+        }
+        if let Some(metrics) = metrics {
+            metrics.abort();
+        }
+        // Requests cut off by the timeout may still have writes queued: they commit (or fail)
+        // before the process ends, so nothing is left half-done in the writer.
+        match self.state.store(|store| store.flush()).await {
+            Ok(()) => tracing::info!("stopped"),
+            Err(e) => tracing::warn!(error = %e, "stopped; the store's last writes failed"),
         }
         served
     }
@@ -105,5 +134,8 @@ async fn shutdown_signal() {
     };
     #[cfg(not(unix))]
     let terminate = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = terminate => {} }
+    tokio::select! {
+        _ = ctrl_c => tracing::info!("interrupted: stopping, finishing the requests in flight"),
+        _ = terminate => tracing::info!("SIGTERM: stopping, finishing the requests in flight"),
+    }
 }

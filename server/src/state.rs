@@ -15,6 +15,7 @@ use crate::{
     error::ApiError,
     external_jwt::ExternalJwt,
     limits::Limits,
+    metrics::Metrics,
     outbox::Outbox,
     passwords::Passwords,
     store::{ProviderRecord, SessionLifetimes, Store, StoreResult},
@@ -35,6 +36,7 @@ pub struct Inner {
     pub admin_key: AdminKey,
     pub limits: Limits,
     pub trusted_proxies: TrustedProxies,
+    pub metrics: Metrics,
     /// The providers' switches, read on every login; written through to the store.
     providers: RwLock<Vec<ProviderRecord>>,
     /// Counts this process's own switches, so a re-read that began before one never undoes it.
@@ -82,6 +84,7 @@ impl AppState {
             admin_key,
             limits,
             trusted_proxies,
+            metrics: Metrics::new(),
             providers,
             switches: AtomicU64::new(0),
         })))

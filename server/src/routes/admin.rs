@@ -11,17 +11,21 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::{
+    emails,
     error::ApiError,
     extract::{BearerToken, ClientAddr, JsonBody},
     paging::Paging,
     state::AppState,
-    store::{ProviderRecord, UserRecord},
+    store::{ProviderRecord, SessionInfo, UserRecord},
 };
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/users", get(list_users))
+        .route("/users/find", post(find_user))
         .route("/users/{id}", delete(delete_user))
+        .route("/users/{id}/sessions", get(list_sessions))
+        .route("/users/{id}/sessions/{session_id}", delete(revoke_session))
         .route("/users/{id}/disable", post(disable_user))
         .route("/users/{id}/enable", post(enable_user))
         .route("/providers", get(list_providers))
@@ -43,6 +47,7 @@ impl FromRequestParts<AppState> for Admin {
                 format!("too many wrong admin keys from this address; try again in {wait} s"),
                 wait,
             )
+            .for_limit("admin_key_failure")
         })?;
         let BearerToken(key) = BearerToken::from_headers(&parts.headers).map_err(|_| refused())?;
         if state.admin_key.matches(&key) {
@@ -127,6 +132,63 @@ async fn disable_user(State(state): State<AppState>, _: Admin, Path(id): Path<St
 
 async fn enable_user(State(state): State<AppState>, _: Admin, Path(id): Path<String>) -> Result<StatusCode, ApiError> {
     set_disabled(state, id, false).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct UserQuery {
+    query: Option<String>,
+}
+
+/// Finds a user by id or by the email of its email/password identity. A POST body rather than
+/// a query string, so emails stay out of URLs (and the logs of proxies in front).
+async fn find_user(
+    State(state): State<AppState>,
+    _: Admin,
+    JsonBody(body): JsonBody<UserQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let query = body.query.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty());
+    let query = query.ok_or_else(|| ApiError::bad_request("query (a user id or an email) is required"))?;
+    // Not an email is fine: the query may be an id.
+    let email = emails::canonical(&query).ok().filter(|_| query.contains('@'));
+    let found = state.store(move |store| store.find_user(&query, email.as_deref())).await?;
+    Ok(Json(user_json(&state, &found.ok_or_else(no_user)?)))
+}
+
+fn session_json(s: &SessionInfo) -> Value {
+    json!({ "id": s.id, "device_id": s.device_id, "created_at": s.created_at, "last_used_at": s.last_used_at })
+}
+
+/// A user's sessions: device, created, last used (never a token: only hashes are kept).
+async fn list_sessions(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let user_id = id.clone();
+    let (user, sessions) = state
+        .store(move |store| {
+            let Some(user) = store.find_user(&user_id, None)? else { return Ok((None, Vec::new())) };
+            Ok((Some(user), store.sessions_of(&user_id)?))
+        })
+        .await?;
+    if user.is_none() {
+        return Err(no_user());
+    }
+    Ok(Json(json!({ "sessions": sessions.iter().map(session_json).collect::<Vec<_>>() })))
+}
+
+/// Revokes one session: its refresh token is refused from the next request on. An anonymous
+/// user has only that way back in, so it is deleted with it (as at logout).
+async fn revoke_session(
+    State(state): State<AppState>,
+    _: Admin,
+    Path((id, session_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let (user_id, session) = (id.clone(), session_id.clone());
+    let ended = state.store(move |store| store.revoke_session(&user_id, &session)).await?;
+    let ended = ended.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "SessionNotFound", "session not found"))?;
+    tracing::info!(user_id = %id, session_id = %session_id, user_deleted = ended.user_deleted, "admin revoked a session");
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn list_providers(State(state): State<AppState>, _: Admin) -> Result<Json<Value>, ApiError> {

@@ -99,19 +99,41 @@ fn wants_link(query: Option<&str>) -> bool {
     query.is_some_and(|q| q.split('&').any(|pair| pair == "link=true"))
 }
 
+/// Counts the login by provider and outcome (`success` or the error code answered).
 async fn login(
     State(state): State<AppState>,
     client: ClientAddr,
     Path((app_id, provider)): Path<(String, String)>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
+    body: JsonBody<LoginBody>,
+) -> Result<Json<Answer>, ApiError> {
+    let link = wants_link(query.as_deref());
+    let known = match provider.as_str() {
+        ANON_USER => ANON_USER,
+        LOCAL_USERPASS => LOCAL_USERPASS,
+        CUSTOM_TOKEN => CUSTOM_TOKEN,
+        _ => "other",
+    };
+    let answer = login_with(&state, client, app_id, provider, link, headers, body).await;
+    state.metrics.login(known, link, answer.as_ref().map_or_else(|e| e.code, |_| "success"));
+    answer
+}
+
+async fn login_with(
+    state: &AppState,
+    client: ClientAddr,
+    app_id: String,
+    provider: String,
+    link: bool,
+    headers: HeaderMap,
     JsonBody(body): JsonBody<LoginBody>,
 ) -> Result<Json<Answer>, ApiError> {
+    let state = state.clone();
     state.check_app(&app_id)?;
     if !state.provider_enabled(&provider) {
         return Err(ApiError::provider_not_found(&provider));
     }
-    let link = wants_link(query.as_deref());
     if provider == ANON_USER {
         return if link {
             Err(ApiError::bad_request("cannot link anonymous credentials to an existing user"))
@@ -121,7 +143,7 @@ async fn login(
                 .limits
                 .anonymous_signups
                 .check(&client.key())
-                .map_err(|wait| ApiError::rate_limited("anonymous sign-ups", wait))?;
+                .map_err(|wait| ApiError::rate_limited("anonymous sign-ups", wait).for_limit("anonymous_signup"))?;
             anonymous_login(&state, &body).await
         };
     }
@@ -160,9 +182,11 @@ async fn userpass_identity(state: &AppState, client: ClientAddr, body: &LoginBod
     let limits = &state.limits;
     limits.login_failures_by_account.check(&email).map_err(|wait| {
         ApiError::too_many_requests(format!("too many failed logins for this account; try again in {wait} s"), wait)
+            .for_limit("login_failure")
     })?;
     limits.login_failures_by_client.check(&client.key()).map_err(|wait| {
         ApiError::too_many_requests(format!("too many failed logins from this address; try again in {wait} s"), wait)
+            .for_limit("login_failure_per_address")
     })?;
     let lookup = email.clone();
     let account = state.store(move |store| store.userpass_account(&lookup)).await?;
@@ -252,19 +276,21 @@ async fn link_identity(state: &AppState, grant: AccessGrant, identity: NewIdenti
     let (user, session_ends_at) = match outcome {
         LinkOutcome::Linked { user, session_ends_at } => (user, session_ends_at),
         LinkOutcome::OwnedByAnotherUser => {
+            state.metrics.link_conflict("identity_owned_by_another_user");
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 "AccountNameInUse",
                 "this identity is already linked to another user",
-            ))
+            ));
         }
         // Not 401: nothing a refresh or a retry could fix (realm-web would retry a 401 forever).
         LinkOutcome::ProviderAlreadyLinked => {
+            state.metrics.link_conflict("provider_already_linked");
             return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 "IdentityAlreadyExists",
                 "this user already has an identity of this provider; a user can link one per provider",
-            ))
+            ));
         }
         LinkOutcome::CredentialChanged => return Err(invalid_password()),
         LinkOutcome::SessionEnded => return Err(ApiError::invalid_session("invalid session: session ended")),

@@ -3,6 +3,7 @@
 mod admin;
 mod app;
 mod blog;
+mod health;
 mod login;
 mod session;
 mod userpass;
@@ -81,6 +82,8 @@ pub fn router(state: AppState) -> Router {
 
     let config = &state.config;
     router
+        // Each matched route names its template to the request log (request_log.rs).
+        .route_layer(axum::middleware::from_fn(crate::request_log::tag_route))
         // Innermost: a request has `--request-timeout` from its headers to its answer (a slow
         // upload included); at most `--concurrency-limit` are served at once, the surplus gets
         // 503 at once instead of a queue. The limit is one semaphore for every route.
@@ -91,6 +94,8 @@ pub fn router(state: AppState) -> Router {
                 .layer(tower::limit::GlobalConcurrencyLimitLayer::new(config.concurrency_limit.max(1)))
                 .timeout(config.request_timeout),
         )
+        // The probes, outside the concurrency limit: a busy server that answers is healthy.
+        .merge(health::router().with_state(state.clone()))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -100,6 +105,8 @@ pub fn router(state: AppState) -> Router {
             ApiError::internal("a handler panicked").into_response()
         }))
         .layer(TraceLayer::new_for_http())
+        // Outermost: the request id and its span cover everything above, panics included.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::request_log::log_request))
 }
 
 /// The demo's pages load only their own scripts, styles and the SDK's wasm, and may not be

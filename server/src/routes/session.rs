@@ -29,10 +29,15 @@ const NO_REFRESH_TOKEN: &str = "invalid session: failed to find refresh token";
 
 /// `POST /auth/session`: a new access token for a refresh token. The refresh token is not
 /// rotated: the protocol's clients keep the one they have.
-async fn refresh(
-    State(state): State<AppState>,
-    BearerToken(token): BearerToken,
-) -> Result<Json<RefreshAnswer>, ApiError> {
+/// Counts the refresh by outcome (`success` or the error code answered). A refresh without a
+/// bearer token is refused before this and not counted.
+async fn refresh(State(state): State<AppState>, token: BearerToken) -> Result<Json<RefreshAnswer>, ApiError> {
+    let answer = refresh_with(&state, token).await;
+    state.metrics.refresh(answer.as_ref().map_or_else(|e| e.code, |_| "success"));
+    answer
+}
+
+async fn refresh_with(state: &AppState, BearerToken(token): BearerToken) -> Result<Json<RefreshAnswer>, ApiError> {
     let hash = RefreshToken::from_client(&token).hash();
     let now = ids::now_secs();
     let (granularity, lifetimes) = (state.activity_granularity(), state.session_lifetimes());

@@ -95,7 +95,11 @@ async fn register(
     JsonBody(body): JsonBody<EmailPassword>,
 ) -> Result<StatusCode, ApiError> {
     check(&state, &app_id)?;
-    state.limits.registrations.check(&client.key()).map_err(|wait| ApiError::rate_limited("registrations", wait))?;
+    state
+        .limits
+        .registrations
+        .check(&client.key())
+        .map_err(|wait| ApiError::rate_limited("registrations", wait).for_limit("registration"))?;
     let email = emails::canonical(&required(body.email, "email")?)?;
     let password = required(body.password, "password")?;
     password.validate()?;
@@ -169,9 +173,13 @@ async fn send_reset(
 /// (a limit that only known emails reach would tell who is registered).
 fn limit_mails(state: &AppState, client: ClientAddr, email: &str) -> Result<(), ApiError> {
     let limits = &state.limits;
-    limits.mails_by_client.check(&client.key()).map_err(|wait| ApiError::rate_limited("mail requests", wait))?;
+    limits
+        .mails_by_client
+        .check(&client.key())
+        .map_err(|wait| ApiError::rate_limited("mail requests", wait).for_limit("email_send"))?;
     limits.mails_by_recipient.check(&email.to_owned()).map_err(|wait| {
         ApiError::too_many_requests(format!("too many mails asked for this email; try again in {wait} s"), wait)
+            .for_limit("email_send_per_recipient")
     })
 }
 
