@@ -14,6 +14,8 @@ pub struct TestApp {
     pub data: PathBuf,
     pub db: TestDb,
     pub client: reqwest::Client,
+    /// `http://ADDR` of the metrics listener, when `metrics_listen` was set.
+    pub metrics: Option<String>,
     dir: tempfile::TempDir,
     server: tokio::task::JoinHandle<()>,
 }
@@ -30,8 +32,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let db = TestDb::create(dir.path());
     let data = db.data();
-    let (base, state, server) = start(&data, dir.path(), adjust).await;
-    TestApp { base, state, data, db, client: reqwest::Client::new(), dir, server }
+    let (base, state, server, metrics) = start(&data, dir.path(), adjust).await;
+    TestApp { base, state, data, db, client: reqwest::Client::new(), metrics, dir, server }
 }
 
 /// A server on a new database of the PostgreSQL server at `server` (tests that need a
@@ -40,8 +42,8 @@ pub async fn spawn_app_on_postgres(server: &str, adjust: impl FnOnce(&mut Config
     let dir = tempfile::tempdir().expect("temp dir");
     let db = TestDb::Postgres { server: server.to_owned(), name: create_postgres_database(server) };
     let data = db.data();
-    let (base, state, handle) = start(&data, dir.path(), adjust).await;
-    TestApp { base, state, data, db, client: reqwest::Client::new(), dir, server: handle }
+    let (base, state, handle, metrics) = start(&data, dir.path(), adjust).await;
+    TestApp { base, state, data, db, client: reqwest::Client::new(), metrics, dir, server: handle }
 }
 
 /// The database of one test, reachable from the test itself to count and age rows.
@@ -182,7 +184,7 @@ async fn start(
     data: &std::path::Path,
     files_dir: &std::path::Path,
     adjust: impl FnOnce(&mut Config),
-) -> (String, guestpass_server::state::AppState, tokio::task::JoinHandle<()>) {
+) -> (String, guestpass_server::state::AppState, tokio::task::JoinHandle<()>, Option<String>) {
     let mut config = Config::for_data(data);
     config.files_dir = files_dir.to_owned();
     config.listen = "127.0.0.1:0".parse().unwrap();
@@ -190,11 +192,12 @@ async fn start(
     adjust(&mut config);
     let app = Application::build(config).await.expect("server starts");
     let base = format!("http://{}", app.local_addr());
+    let metrics = app.metrics_addr().map(|addr| format!("http://{addr}"));
     let state = app.state().clone();
     let handle = tokio::spawn(async move {
         app.run_until_stopped().await.expect("server runs");
     });
-    (base, state, handle)
+    (base, state, handle, metrics)
 }
 
 /// A logged-in anonymous user as the client sees it.
@@ -212,7 +215,8 @@ impl TestApp {
     pub async fn restart(&mut self) {
         self.server.abort();
         let _ = (&mut self.server).await;
-        let (base, state, handle) = start(&self.data, self.dir.path(), |_| {}).await;
+        let (base, state, handle, metrics) = start(&self.data, self.dir.path(), |_| {}).await;
+        self.metrics = metrics;
         self.base = base;
         self.state = state;
         self.server = handle;

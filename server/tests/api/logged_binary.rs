@@ -49,6 +49,8 @@ impl LoggedServer {
             std::thread::spawn(move || {
                 for line in BufReader::new(stream).lines().map_while(Result::ok) {
                     if let Some(url) = line.split("listening on ").nth(1) {
+                        // A JSON line (--log-format json) goes on after the address.
+                        let url = url.split('"').next().unwrap_or(url);
                         let _ = url_tx.send(url.trim().to_owned());
                     }
                     lines.lock().unwrap().push(line);
@@ -59,6 +61,26 @@ impl LoggedServer {
             panic!("the server did not say where it listens; it logged:\n{}", lines.lock().unwrap().join("\n"))
         });
         LoggedServer { child, url, lines }
+    }
+
+    /// Sends SIGTERM, as an orchestrator stopping the server does.
+    #[allow(dead_code)] // the api suite's; the release suite shares this file
+    pub fn terminate(&self) {
+        let status = Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        assert!(status.success(), "kill -TERM");
+    }
+
+    /// The exit status, if the process ends within `within`.
+    #[allow(dead_code)] // the api suite's; the release suite shares this file
+    pub fn wait_exit(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        let started = std::time::Instant::now();
+        while started.elapsed() < within {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
     }
 
     /// Everything logged so far.
