@@ -17,6 +17,9 @@ pub struct Seen {
     pub incomplete: AtomicUsize,
     /// Answers that were complete but not 200.
     pub refused: AtomicUsize,
+    /// Requests sent on a connection that then closed without an answer (a refused
+    /// connection, the server no longer listening, is not one).
+    pub cut: AtomicUsize,
 }
 
 pub struct LoginLoops {
@@ -37,7 +40,15 @@ impl LoginLoops {
                 let (client, login_url, seen, stop) = (client.clone(), login_url.clone(), seen.clone(), stop.clone());
                 tokio::spawn(async move {
                     while !stop.load(Ordering::Relaxed) {
-                        let Ok(resp) = client.post(&login_url).json(&serde_json::json!({})).send().await else { break };
+                        let resp = match client.post(&login_url).json(&serde_json::json!({})).send().await {
+                            Ok(resp) => resp,
+                            Err(e) => {
+                                if !e.is_connect() {
+                                    seen.cut.fetch_add(1, Ordering::Relaxed);
+                                }
+                                break;
+                            }
+                        };
                         let status = resp.status();
                         let body =
                             resp.bytes().await.ok().and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());

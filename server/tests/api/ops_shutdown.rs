@@ -40,8 +40,15 @@ async fn sigterm_under_load_answers_whole_or_not_at_all_and_loses_no_answered_lo
     assert!(server.log().contains("stopped"), "{}", server.log());
     assert_eq!(seen.incomplete.load(std::sync::atomic::Ordering::Relaxed), 0, "answers cut short");
     assert_eq!(seen.refused.load(std::sync::atomic::Ordering::Relaxed), 0, "logins refused");
+    // Not asserted: a request the client wrote on a keep-alive connection just as the server
+    // closed it idle was never read, so it has no answer to finish (the same race as any
+    // server's). That requests being served are finished is a_request_in_flight_at_sigterm's.
+    let cut = seen.cut.load(std::sync::atomic::Ordering::Relaxed);
     let tokens: Vec<String> = seen.answered.lock().unwrap().iter().map(|(_, t)| t.clone()).collect();
-    eprintln!("{} logins answered; exited {took:?} after SIGTERM", tokens.len());
+    eprintln!(
+        "{} logins answered, {cut} unanswered on closing connections; exited {took:?} after SIGTERM",
+        tokens.len()
+    );
 
     let restarted = start(&data, &[]);
     let lost = not_refreshing(&restarted.url, &tokens).await;
