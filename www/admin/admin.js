@@ -2,7 +2,7 @@
 //
 // The admin key is kept in sessionStorage (this tab only, never localStorage) and sent as
 // `Authorization: Bearer <key>`. body[data-state]: `locked` (key form) or `open`;
-// body[data-view]: `users`, `providers` or `provider`.
+// body[data-view]: `users`, `user` (one user and its sessions), `providers` or `provider`.
 
 const KEY_STORAGE = "guestpass-admin-key";
 const PER_PAGE = 25;
@@ -161,6 +161,8 @@ function parseRoute() {
   const params = new URLSearchParams(query);
   const provider = path.match(/^\/providers\/([A-Za-z0-9_-]+)$/);
   if (provider) return { view: "provider", name: provider[1] };
+  const user = path.match(/^\/users\/([^/]+)$/);
+  if (user) return { view: "user", id: decodeURIComponent(user[1]) };
   if (path === "/providers") return { view: "providers" };
   return { view: "users", page: Math.max(1, parseInt(params.get("page") || "1", 10) || 1) };
 }
@@ -169,7 +171,7 @@ async function route() {
   if (document.body.dataset.state !== "open") return;
   const r = parseRoute();
   document.body.dataset.view = r.view;
-  const tab = r.view === "users" ? "users" : "providers";
+  const tab = r.view === "users" || r.view === "user" ? "users" : "providers";
   for (const link of document.querySelectorAll(".tabs a")) {
     const current = link.dataset.tab === tab;
     link.setAttribute("aria-selected", String(current));
@@ -177,9 +179,11 @@ async function route() {
     else link.removeAttribute("aria-current");
   }
   $("users-view").hidden = r.view !== "users";
+  $("user-view").hidden = r.view !== "user";
   $("providers-view").hidden = r.view !== "providers";
   $("provider-view").hidden = r.view !== "provider";
   if (r.view === "users") await loadUsers(r.page);
+  else if (r.view === "user") await openUser(r.id);
   else if (r.view === "providers") await loadProviders();
   else await openProvider(r.name);
 }
@@ -235,6 +239,7 @@ function userRow(user) {
     },
     user.disabled ? "Enable" : "Disable",
   );
+  const sessionsLink = h("a", { class: "button small", href: `#/users/${encodeURIComponent(user.id)}`, "data-testid": "user-sessions" }, "Sessions");
   const deleteButton = h("button", { type: "button", class: "small danger", "data-testid": "delete-user", onclick: () => deleteUser(user) }, "Delete");
   return h("tr", { "data-testid": "user-row", "data-user-id": user.id, class: user.disabled ? "disabled" : "" },
     h("td", { "data-label": "User id" }, h("code", { class: "id", title: user.id }, user.id), email ? h("div", { class: "email", title: email }, email) : null),
@@ -248,7 +253,7 @@ function userRow(user) {
       ),
     ),
     h("td", { "data-label": "Status" }, user.disabled ? pill("Disabled", "off") : pill("Active", "on")),
-    h("td", { class: "row-actions" }, disableButton, deleteButton),
+    h("td", { class: "row-actions" }, sessionsLink, disableButton, deleteButton),
   );
 }
 
@@ -269,6 +274,74 @@ async function deleteUser(user) {
     await adminFetch(`/users/${user.id}`, { method: "DELETE" });
     banner(`User ${user.id} was deleted.`);
     await loadUsers();
+  } catch (error) {
+    handle(error);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Finding a user, its sessions
+
+// The query goes in a POST body, never in the URL: emails stay out of proxies' logs.
+const findUser = (query) => adminFetch("/users/find", { method: "POST", body: { query } });
+
+$("find-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const query = $("find-query").value.trim();
+  if (!query) return;
+  try {
+    const user = await findUser(query);
+    location.hash = `#/users/${encodeURIComponent(user.id)}`;
+  } catch (error) {
+    if (error.code === "UserNotFound") banner(`No user has the id or email “${query}”.`, "error");
+    else handle(error);
+  }
+});
+
+async function openUser(id) {
+  let user, sessions;
+  try {
+    user = await findUser(id);
+    sessions = (await adminFetch(`/users/${encodeURIComponent(user.id)}/sessions`)).sessions || [];
+  } catch (error) {
+    if (error.code === "UserNotFound") {
+      banner(`There is no user ${id} (any more).`, "error");
+      location.hash = "#/users";
+    } else handle(error);
+    return;
+  }
+  const email = user.data && typeof user.data === "object" ? user.data.email : null;
+  $("user-title").textContent = email || (user.is_anonymous ? "Anonymous user" : "User");
+  $("user-facts").replaceChildren(
+    h("dt", {}, "User id"), h("dd", {}, h("code", { "data-testid": "user-id" }, user.id)),
+    h("dt", {}, "Type"), h("dd", {}, user.is_anonymous ? "Anonymous" : "Member"),
+    h("dt", {}, "Created"), h("dd", {}, absolute(user.created_at)),
+    h("dt", {}, "Last active"), h("dd", {}, absolute(user.last_active_at)),
+    h("dt", {}, "Status"), h("dd", {}, user.disabled ? "Disabled" : "Active"),
+  );
+  $("sessions-body").replaceChildren(
+    ...(sessions.length
+      ? sessions.map((s) =>
+          h("tr", { "data-testid": "session-row", "data-session-id": s.id },
+            h("td", { "data-label": "Session" }, h("code", { class: "id" }, s.id)),
+            h("td", { "data-label": "Device" }, h("code", { class: "id" }, s.device_id)),
+            h("td", { "data-label": "Created" }, h("time", { title: absolute(s.created_at) }, relative(s.created_at))),
+            h("td", { "data-label": "Last used" }, h("time", { title: absolute(s.last_used_at) }, relative(s.last_used_at))),
+            h("td", { class: "row-actions" },
+              h("button", { type: "button", class: "small danger", "data-testid": "revoke-session", onclick: () => revokeSession(user, s) }, "Revoke")),
+          ))
+      : [emptyRow(5, "No sessions: this user is signed in nowhere.")]),
+  );
+}
+
+async function revokeSession(user, session) {
+  const more = user.is_anonymous ? "\n\nThis user is anonymous: it is deleted with its session." : "";
+  if (!confirm(`Revoke session ${session.id} (device ${session.device_id})?\n\nIts refresh token is refused from now on.${more}`)) return;
+  try {
+    await adminFetch(`/users/${encodeURIComponent(user.id)}/sessions/${encodeURIComponent(session.id)}`, { method: "DELETE" });
+    banner(user.is_anonymous ? `Session revoked; the anonymous user ${user.id} was deleted with it.` : `Session ${session.id} was revoked.`);
+    if (user.is_anonymous) location.hash = "#/users";
+    else await openUser(user.id);
   } catch (error) {
     handle(error);
   }
