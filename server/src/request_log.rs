@@ -63,8 +63,10 @@ pub async fn log_request(State(state): State<AppState>, mut request: Request, ne
         let route = response.extensions().get::<RouteTemplate>().map_or("unmatched", |r| r.0.as_str());
         let status = response.status().as_u16();
         state.metrics.request(method.as_str(), route, status, took);
-        if let Some(limit) = response.extensions().get::<crate::error::LimitHit>() {
-            state.metrics.rate_limited(limit.0);
+        if status == 429 {
+            // Every 429 is counted: one whose limit is not named counts as `other`.
+            let limit = response.extensions().get::<crate::error::LimitHit>().map_or("other", |l| l.0);
+            state.metrics.rate_limited(limit);
         }
         // The template, never the raw path: paths can carry ids and tokens (confirm links).
         // At debug: one line per request is an access log, which a proxy usually keeps.
