@@ -52,7 +52,8 @@ json.dump(a, sys.stdout)
 
 fn value(samples: &Samples, name: &str, labels: &[(&str, &str)]) -> f64 {
     let labels = labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-    samples.get(&(name.to_owned(), labels)).copied().unwrap_or(0.0)
+    let key = (name.to_owned(), labels);
+    samples.get(&key).copied().unwrap_or_else(|| panic!("no sample {key:?} in the scrape"))
 }
 
 async fn scrape(app: &TestApp) -> (String, Samples) {
