@@ -1,7 +1,11 @@
-//! The `guestpass-server` binary: parse the configuration, start, serve until stopped.
+//! The `guestpass-server` binary: parse the command line; serve until stopped, or run a
+//! subcommand.
 
 use clap::Parser;
-use guestpass_server::{config::Config, startup::Application};
+use guestpass_server::{
+    cli::{Cli, Command},
+    startup::Application,
+};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -12,7 +16,11 @@ async fn main() -> anyhow::Result<()> {
         )
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .init();
-    let config = Config::parse();
+    let cli = Cli::parse();
+    let config = match cli.command {
+        Some(Command::Keys(args)) => return guestpass_server::keys::run(args).await,
+        None => cli.serve,
+    };
     let app = Application::build(config).await?;
     tracing::info!("guestpass-server listening on http://{}", app.local_addr());
     app.run_until_stopped().await?;
