@@ -84,8 +84,8 @@ pub enum KeysAction {
     Rotate {
         /// Publish the new key this long before it starts signing (e.g. 10m), for verifiers
         /// that cache the key set and do not refetch it on an unknown `kid`.
-        #[arg(long, value_parser = config::parse_duration, default_value = "0s")]
-        starts_in: Duration,
+        #[arg(long, value_parser = config::parse_duration)]
+        starts_in: Option<Duration>,
     },
     /// Lists the keys: kid, algorithm, when made, when it signs from, and its state.
     List,
@@ -100,7 +100,7 @@ pub async fn run(args: KeysArgs) -> anyhow::Result<()> {
         let now = ids::now_secs();
         match args.action {
             KeysAction::Rotate { starts_in } => {
-                let key = signing_keys::rotate(store.as_ref(), ttl, now, now + starts_in.as_secs())?;
+                let key = signing_keys::rotate(store.as_ref(), ttl, now, now + starts_in.map_or(0, |d| d.as_secs()))?;
                 Ok(format!("added {} ({}), signs from {}\n", key.kid, key.algorithm, rfc3339(key.signs_from)))
             }
             KeysAction::List => {
