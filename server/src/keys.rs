@@ -26,7 +26,7 @@ pub async fn load_ring(config: &Config, store: &Arc<dyn Store>) -> anyhow::Resul
         let key = LoadedKey::from_operator(secret.expose()).context("GUESTPASS_SIGNING_KEY")?;
         return Ok(KeyRing::new(vec![key], ttl));
     }
-    let now = ids::now_secs();
+    let now = ids::now_millis();
     let first = signing_keys::generate_es256(now, now)?;
     let store = Arc::clone(store);
     let records = tokio::task::spawn_blocking(move || store.add_first_signing_key(&first)).await??;
@@ -34,9 +34,9 @@ pub async fn load_ring(config: &Config, store: &Arc<dyn Store>) -> anyhow::Resul
     let path = config.signing_key_path();
     if let Some(old) = old_key_file(&path)? {
         let until =
-            records.iter().map(|r| r.created_at).min().unwrap_or(now) + ttl.as_secs() + PUBLISH_MARGIN.as_secs();
+            records.iter().map(|r| r.created_at).min().unwrap_or(now) + (ttl + PUBLISH_MARGIN).as_millis() as u64;
         if until > now {
-            tracing::info!(path = %path.display(), until, "the old HS256 key file verifies the tokens it signed until they expire");
+            tracing::info!(path = %path.display(), until = until / 1000, "the old HS256 key file verifies the tokens it signed until they expire");
             ring = ring.with_retired(old, until);
         } else {
             tracing::info!(path = %path.display(), "the old HS256 key file is no longer used (its tokens have expired); it may be deleted");
@@ -97,10 +97,15 @@ pub async fn run(args: KeysArgs) -> anyhow::Result<()> {
     let store = crate::startup::open_store(&config).await?;
     let ttl = args.access_token_ttl;
     let out = tokio::task::spawn_blocking(move || -> anyhow::Result<String> {
-        let now = ids::now_secs();
+        let now = ids::now_millis();
         match args.action {
             KeysAction::Rotate { starts_in } => {
-                let key = signing_keys::rotate(store.as_ref(), ttl, now, now + starts_in.map_or(0, |d| d.as_secs()))?;
+                let key = signing_keys::rotate(
+                    store.as_ref(),
+                    ttl,
+                    now,
+                    now + starts_in.map_or(0, |d| d.as_millis() as u64),
+                )?;
                 Ok(format!("added {} ({}), signs from {}\n", key.kid, key.algorithm, rfc3339(key.signs_from)))
             }
             KeysAction::List => {
@@ -126,6 +131,6 @@ pub async fn run(args: KeysArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn rfc3339(secs: u64) -> String {
-    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + Duration::from_secs(secs)).to_string()
+fn rfc3339(millis: u64) -> String {
+    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + Duration::from_millis(millis)).to_string()
 }

@@ -4,7 +4,8 @@
 //! A key signs from its `signs_from` until the next key's `signs_from`, and stays published
 //! (and accepted) an access-token lifetime after that, plus [`PUBLISH_MARGIN`]: no token it
 //! signed can outlive it. Nothing is updated at a rotation but the new row, so processes that
-//! read the table at different moments never disagree about a key's end.
+//! read the table at different moments never disagree about a key's end. Times here are
+//! milliseconds since the epoch.
 
 use std::{fmt, time::Duration};
 
@@ -183,7 +184,8 @@ impl KeyRing {
             .into_iter()
             .zip(ends)
             .map(|(key, signs_until)| RingEntry {
-                accepted_until: signs_until.map(|end| end + ttl.as_secs().max(1) + PUBLISH_MARGIN.as_secs()),
+                accepted_until: signs_until
+                    .map(|end| end + (ttl.as_millis() as u64).max(1000) + PUBLISH_MARGIN.as_millis() as u64),
                 signs_until,
                 key,
             })
@@ -310,7 +312,7 @@ mod tests {
     #[test]
     fn a_retired_key_leaves_once_its_last_token_expired() {
         let (ring, kids) = ring(&[100, 200]);
-        let end = 200 + TTL.as_secs() + PUBLISH_MARGIN.as_secs();
+        let end = 200 + (TTL.as_millis() + PUBLISH_MARGIN.as_millis()) as u64;
         assert!(ring.find(kids[0].as_str().into(), end - 1).is_some());
         assert!(ring.find(kids[0].as_str().into(), end).is_none());
         assert_eq!(ring.published(end).len(), 1);

@@ -211,10 +211,10 @@ impl AppState {
     /// Adds a signing key that starts `starts_in` from now, and takes it into use here at once.
     pub async fn rotate_signing_key(&self, starts_in: Duration) -> Result<SigningKeyRecord, ApiError> {
         let ttl = self.tokens.ttl();
-        let now = crate::ids::now_secs();
+        let now = crate::ids::now_millis();
         let key = tokio::task::spawn_blocking({
             let store = Arc::clone(&self.store);
-            move || signing_keys::rotate(store.as_ref(), ttl, now, now + starts_in.as_secs())
+            move || signing_keys::rotate(store.as_ref(), ttl, now, now + starts_in.as_millis() as u64)
         })
         .await
         .map_err(ApiError::internal)?

@@ -133,7 +133,7 @@ impl AccessTokens {
             session_expires_at: subject.session_ends_at.filter(|_| !subject.is_anonymous),
         };
         let ring = self.ring();
-        let key = ring.signing(now).ok_or_else(|| ApiError::internal("no signing key signs now"))?;
+        let key = ring.signing(ids::now_millis()).ok_or_else(|| ApiError::internal("no signing key signs now"))?;
         let encoding =
             key.encoding.as_ref().ok_or_else(|| ApiError::internal("the signing key has no private part"))?;
         let mut header = Header::new(key.algorithm);
@@ -149,7 +149,7 @@ impl AccessTokens {
         let invalid = || ApiError::invalid_session("invalid session: invalid access token");
         let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
         let ring = self.ring();
-        let key = ring.find(header.kid.as_deref(), ids::now_secs()).ok_or_else(invalid)?;
+        let key = ring.find(header.kid.as_deref(), ids::now_millis()).ok_or_else(invalid)?;
         if header.alg != key.algorithm {
             return Err(invalid());
         }
@@ -288,7 +288,7 @@ mod tests {
         let token = t.issue(subject(), ids::now_secs()).unwrap();
         let header = jsonwebtoken::decode_header(&token).unwrap();
         assert_eq!(header.alg, jsonwebtoken::Algorithm::ES256);
-        assert_eq!(header.kid, t.ring().signing(ids::now_secs()).unwrap().kid);
+        assert_eq!(header.kid, t.ring().signing(ids::now_millis()).unwrap().kid);
         assert_eq!(decode(&token).iss, "http://issuer.test");
     }
 
@@ -297,7 +297,7 @@ mod tests {
         // The HS256 "key" an attacker would use: the published public key's bytes.
         let t = tokens(60);
         let ring = t.ring();
-        let key = ring.signing(ids::now_secs()).unwrap();
+        let key = ring.signing(ids::now_millis()).unwrap();
         let public = serde_json::to_vec(key.public_jwk.as_ref().unwrap()).unwrap();
         let mut header = Header::new(jsonwebtoken::Algorithm::HS256);
         header.kid = key.kid.clone();

@@ -160,15 +160,17 @@ async fn list_signing_keys(State(state): State<AppState>, _: Admin) -> Result<Js
     if state.keys_in_store() {
         state.reread_signing_keys().await?;
     }
-    let now = crate::ids::now_secs();
+    let now = crate::ids::now_millis();
     let ring = state.tokens.ring();
+    let secs = |ms: Option<u64>| ms.map(|ms| ms / 1000);
     let keys: Vec<Value> = ring
         .entries()
         .iter()
         .map(|e| {
             json!({
-                "kid": e.key.kid, "algorithm": format!("{:?}", e.key.algorithm), "created_at": e.key.created_at,
-                "signs_from": e.key.signs_from, "signs_until": e.signs_until, "published_until": e.accepted_until,
+                "kid": e.key.kid, "algorithm": format!("{:?}", e.key.algorithm), "created_at": e.key.created_at / 1000,
+                "signs_from": e.key.signs_from / 1000, "signs_until": secs(e.signs_until),
+                "published_until": secs(e.accepted_until),
                 "state": key_state(e, now),
             })
         })
@@ -205,6 +207,9 @@ async fn rotate_signing_key(
         return Err(ApiError::bad_request(format!("starts_in is at most {MAX_STARTS_IN} seconds")));
     }
     let key = state.rotate_signing_key(std::time::Duration::from_secs(starts_in)).await?;
-    tracing::info!(kid = %key.kid, signs_from = key.signs_from, "admin added a signing key");
-    Ok((StatusCode::CREATED, Json(json!({ "kid": key.kid, "algorithm": key.algorithm, "signs_from": key.signs_from }))))
+    tracing::info!(kid = %key.kid, signs_from = key.signs_from / 1000, "admin added a signing key");
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "kid": key.kid, "algorithm": key.algorithm, "signs_from": key.signs_from / 1000 })),
+    ))
 }

@@ -32,7 +32,7 @@ fn cached(body: serde_json::Value) -> Response {
 }
 
 async fn jwks(State(state): State<AppState>) -> Response {
-    cached(json!({ "keys": state.tokens.ring().published(ids::now_secs()) }))
+    cached(json!({ "keys": state.tokens.ring().published(ids::now_millis()) }))
 }
 
 async fn openid_configuration(State(state): State<AppState>) -> Response {

@@ -14,8 +14,9 @@ pub struct SigningKeyRecord {
     pub private_key: Vec<u8>,
     /// The public key as a JWK (JSON), as it is published.
     pub public_jwk: String,
+    /// Milliseconds since the epoch, as `signs_from`.
     pub created_at: u64,
-    /// When it starts signing; it signs until the next key (by `signs_from`) starts.
+    /// When it starts signing (ms since the epoch); it signs until the next key starts.
     pub signs_from: u64,
 }
 

@@ -70,7 +70,7 @@ async fn servers_starting_at_once_on_an_empty_store_all_sign_with_one_key() {
         for app in apps {
             let app = app.unwrap().expect("server starts");
             let ring = app.state().tokens.ring();
-            kids.push(ring.signing(guestpass_server::ids::now_secs()).unwrap().kid.clone().unwrap());
+            kids.push(ring.signing(guestpass_server::ids::now_millis()).unwrap().kid.clone().unwrap());
         }
         kids.dedup();
         assert_eq!(kids.len(), 1, "round {round}: every server signs with the same key");

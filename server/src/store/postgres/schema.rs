@@ -94,14 +94,14 @@ pub(super) const MIGRATIONS: &[&str] = &[
 "#,
     r#"
     -- Access tokens' signing keys (issue 10), shared by every process on the database. A key
-    -- signs from signs_from until the next key's signs_from; private_key is PKCS#8 DER.
+    -- signs from signs_from_ms until the next key's; private_key is PKCS#8 DER.
     CREATE TABLE signing_keys (
         kid            text PRIMARY KEY,
         algorithm      text NOT NULL,
         private_key    bytea NOT NULL,
         public_jwk     text NOT NULL,
-        created_at     bigint NOT NULL,
-        signs_from     bigint NOT NULL
+        created_at_ms  bigint NOT NULL,
+        signs_from_ms  bigint NOT NULL
     );
 "#,
 ];

@@ -5,10 +5,11 @@ use ::postgres::Row;
 use super::{schema::SIGNING_KEY_LOCK, secs, PostgresStore, Sql};
 use crate::store::*;
 
-const SELECT: &str = "SELECT kid, algorithm, private_key, public_jwk, created_at, signs_from FROM signing_keys \
-     ORDER BY signs_from, created_at, kid";
+const SELECT: &str = "SELECT kid, algorithm, private_key, public_jwk, created_at_ms, signs_from_ms FROM signing_keys \
+     ORDER BY signs_from_ms, created_at_ms, kid";
 
-const INSERT: &str = "INSERT INTO signing_keys (kid, algorithm, private_key, public_jwk, created_at, signs_from) \
+const INSERT: &str =
+    "INSERT INTO signing_keys (kid, algorithm, private_key, public_jwk, created_at_ms, signs_from_ms) \
      VALUES ($1, $2, $3, $4, $5, $6)";
 
 fn key_row(r: &Row) -> SigningKeyRecord {

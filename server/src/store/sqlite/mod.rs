@@ -114,15 +114,15 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX sessions_by_use ON sessions(last_used_at);
 "#,
     r#"
-    -- Access tokens' signing keys (issue 10). A key signs from signs_from until the next key's
-    -- signs_from; it stays published an access-token lifetime longer. private_key is PKCS#8 DER.
+    -- Access tokens' signing keys (issue 10). A key signs from signs_from_ms (epoch ms) until the
+    -- next key's; it stays published an access-token lifetime longer. private_key is PKCS#8 DER.
     CREATE TABLE signing_keys (
         kid            TEXT PRIMARY KEY,
         algorithm      TEXT NOT NULL,
         private_key    BLOB NOT NULL,
         public_jwk     TEXT NOT NULL,
-        created_at     INTEGER NOT NULL,
-        signs_from     INTEGER NOT NULL
+        created_at_ms  INTEGER NOT NULL,
+        signs_from_ms  INTEGER NOT NULL
     );
 "#,
 ];

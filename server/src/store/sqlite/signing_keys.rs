@@ -5,8 +5,8 @@ use rusqlite::{params, Connection, Row};
 use super::SqliteStore;
 use crate::store::*;
 
-const SELECT: &str = "SELECT kid, algorithm, private_key, public_jwk, created_at, signs_from FROM signing_keys \
-     ORDER BY signs_from, created_at, kid";
+const SELECT: &str = "SELECT kid, algorithm, private_key, public_jwk, created_at_ms, signs_from_ms FROM signing_keys \
+     ORDER BY signs_from_ms, created_at_ms, kid";
 
 fn key_row(r: &Row<'_>) -> rusqlite::Result<SigningKeyRecord> {
     Ok(SigningKeyRecord {
@@ -27,10 +27,10 @@ fn all_keys(conn: &Connection) -> StoreResult<Vec<SigningKeyRecord>> {
 
 fn insert(conn: &Connection, key: &SigningKeyRecord, only_if_empty: bool) -> StoreResult<()> {
     let sql = if only_if_empty {
-        "INSERT INTO signing_keys (kid, algorithm, private_key, public_jwk, created_at, signs_from) \
+        "INSERT INTO signing_keys (kid, algorithm, private_key, public_jwk, created_at_ms, signs_from_ms) \
          SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE NOT EXISTS (SELECT 1 FROM signing_keys)"
     } else {
-        "INSERT INTO signing_keys (kid, algorithm, private_key, public_jwk, created_at, signs_from) \
+        "INSERT INTO signing_keys (kid, algorithm, private_key, public_jwk, created_at_ms, signs_from_ms) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
     };
     conn.prepare_cached(sql)?.execute(params![
