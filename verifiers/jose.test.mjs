@@ -114,3 +114,24 @@ test("examples/node-verifier: anyone signed in reads, only members write, forger
   assert.equal((await call("GET", "/me", await anonymousToken(OTHER_URL))).status, 401);
   assert.equal((await call("GET", "/me")).status, 401);
 });
+
+test("a revoked session: the JWKS check accepts its token until exp, introspection refuses it at once", async () => {
+  const email = `revoked-${process.pid}@example.com`;
+  const password = "a long enough password";
+  const providers = `${URL_}/api/client/v2.0/app/${APP}/auth/providers/local-userpass`;
+  const post = (url, body) => fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  assert.equal((await post(`${providers}/register`, { email, password })).status, 201);
+  const login = await (await post(`${providers}/login`, { username: email, password })).json();
+  const introspect = () =>
+    fetch(`${URL_}/api/client/v2.0/auth/session/verify`, { headers: { authorization: `Bearer ${login.access_token}` } });
+  assert.equal((await introspect()).status, 200);
+  const logout = await fetch(`${URL_}/api/client/v2.0/auth/session`, {
+    method: "DELETE",
+    headers: { authorization: `Bearer ${login.refresh_token}` },
+  });
+  assert.equal(logout.status, 204);
+  await verifier()(login.access_token); // offline: still valid, by design, until exp
+  assert.equal((await introspect()).status, 401, "the auth server knows at once");
+  await sleep(TTL_MS + 1100);
+  await assert.rejects(verifier()(login.access_token), /"exp" claim timestamp check failed/);
+});

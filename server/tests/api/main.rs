@@ -17,6 +17,7 @@ mod edge;
 mod email_forms;
 mod expiry;
 mod helpers;
+mod introspection;
 mod link;
 mod logged_binary;
 mod mail_limits;
