@@ -153,6 +153,9 @@ verify_server verify; export GUESTPASS_VERIFY_URL=$URL
 verify_server verify-other; export GUESTPASS_OTHER_URL=$URL
 verify_server verify-rotate; export GUESTPASS_ROTATE_URL=$URL
 verify_server verify-rotate-py; export GUESTPASS_ROTATE_PY_URL=$URL
+verify_server verify-rotate-rust; export GUESTPASS_ROTATE_RUST_URL=$URL
+cargo build -p guestpass-verifier-example
+export GUESTPASS_RUST_VERIFIER="$ROOT/target/debug/guestpass-verifier-example"
 # The example backend, trusting the first server.
 GUESTPASS_ISSUER=$GUESTPASS_VERIFY_URL GUESTPASS_APP_ID=verify-app JWKS_COOLDOWN_MS=0 \
   node examples/node-verifier/server.mjs > "$WORK/node-verifier.log" 2>&1 &
