@@ -64,6 +64,9 @@ wait_for_url() {
 # start_server NAME ARGS...: starts the built server on a free port; sets URL to its address.
 start_server() {
   local name=$1; shift
+  # Made before the server starts: under load the background job may open it after
+  # wait_for_url first reads it.
+  : > "$WORK/$name.log"
   # Test suites sign up, register and log in many users from one address: lift the
   # per-address limits (a later option in ARGS wins).
   "$ROOT/target/debug/guestpass-server" --listen 127.0.0.1:0 --data "$WORK/$name.db" \
@@ -157,6 +160,7 @@ verify_server verify-rotate-rust; export GUESTPASS_ROTATE_RUST_URL=$URL
 cargo build -p guestpass-verifier-example
 export GUESTPASS_RUST_VERIFIER="$ROOT/target/debug/guestpass-verifier-example"
 # The example backend, trusting the first server.
+: > "$WORK/node-verifier.log"
 GUESTPASS_ISSUER=$GUESTPASS_VERIFY_URL GUESTPASS_APP_ID=verify-app JWKS_COOLDOWN_MS=0 \
   node examples/node-verifier/server.mjs > "$WORK/node-verifier.log" 2>&1 &
 PIDS+=($!)

@@ -29,7 +29,7 @@ pub struct Config {
     pub database_pool_size: u32,
 
     /// With a `postgres://` --data: the directory of the files otherwise kept beside the SQLite
-    /// file (`guestpass.signing-key`, `guestpass.admin-key`, `guestpass.outbox`).
+    /// file (`guestpass.admin-key`, `guestpass.outbox`, and an old `guestpass.signing-key`).
     #[arg(long, env = "GUESTPASS_FILES_DIR", default_value = ".")]
     pub files_dir: PathBuf,
 

@@ -243,14 +243,11 @@ impl KeyRing {
         self.entries.iter().filter(|e| !Self::live(e, now)).filter_map(|e| e.key.kid.clone()).collect()
     }
 
-    /// Algorithms of the published keys.
+    /// Algorithms of the published keys (none with an operator's HS256 secret).
     pub fn algorithms(&self) -> Vec<Algorithm> {
         let mut algs: Vec<Algorithm> =
             self.entries.iter().filter(|e| e.key.public_jwk.is_some()).map(|e| e.key.algorithm).collect();
         algs.dedup();
-        if algs.is_empty() {
-            algs.push(Algorithm::ES256);
-        }
         algs
     }
 }

@@ -243,3 +243,23 @@ async fn keys_rotate_on_the_command_line_reaches_the_running_server() {
     assert!(list.lines().any(|l| l.starts_with(&old_kid) && l.contains("\tretired\t")), "{list}");
     assert!(list.lines().any(|l| l.starts_with(&new_kid) && l.contains("\tsigning\t")), "{list}");
 }
+
+#[tokio::test]
+async fn an_operator_hs256_secret_signs_kidless_tokens_and_is_never_published() {
+    let app = spawn_app_with(|c| c.signing_key = Some("s".repeat(32).as_str().into())).await;
+    let token = app.anonymous_login().await.access_token;
+    assert_eq!(header(&token)["alg"], "HS256");
+    assert!(header(&token).get("kid").is_none());
+    assert_eq!(app.profile(&token).await.status(), StatusCode::OK);
+    assert!(published_kids(&app).await.is_empty(), "a secret is never published");
+    let config: Value = app
+        .client
+        .get(format!("{}/.well-known/openid-configuration", app.base))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(config["id_token_signing_alg_values_supported"], json!([]), "nothing a backend could verify");
+}
