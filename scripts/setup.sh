@@ -87,9 +87,16 @@ if [ "$WITH_TEST_TOOLS" = 1 ]; then
 fi
 
 # --- npm tools (versions pinned in package.json / package-lock.json) -------------------------
-if ! node -e "require('./node_modules/binaryen/package.json'); require('./node_modules/esbuild/package.json'); require('./node_modules/realm-web/package.json'); require('./node_modules/playwright-core/package.json')" 2>/dev/null; then
-  log "npm ci (binaryen's wasm-opt, realm-web, playwright-core; no browser downloads)"
+if ! node -e "require('./node_modules/binaryen/package.json'); require('./node_modules/esbuild/package.json'); require('./node_modules/realm-web/package.json'); require('./node_modules/playwright-core/package.json'); require('./node_modules/jose/package.json')" 2>/dev/null; then
+  log "npm ci (binaryen's wasm-opt, realm-web, playwright-core, jose; no browser downloads)"
   npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# --- PyPI tools for the verifiers stage (issue 10): PyJWT with cryptography, in a venv --------
+if [ "$WITH_TEST_TOOLS" = 1 ] && ! .tools/py/bin/python -c "import jwt, cryptography" 2>/dev/null; then
+  log "python venv .tools/py: PyJWT[crypto] 2.10.1"
+  python3 -m venv .tools/py
+  .tools/py/bin/pip install --quiet --disable-pip-version-check "PyJWT[crypto]==2.10.1"
 fi
 
 if dpkg-query -W -f='${Status}' binaryen 2>/dev/null | grep -q 'install ok installed'; then

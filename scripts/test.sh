@@ -9,6 +9,8 @@
 #      receives (scripts/header-echo.mjs)
 #   3. the release build of the SDK package into pkg/, with its size
 #   4. the unmodified realm-web npm package against a real server (Node's test runner)
+#   4b. access tokens checked by verifiers no one here wrote (Node jose, Python PyJWT), and the
+#      examples/ verifiers, against real servers fetching their JWKS (rotation included)
 #   5. the demo's whole story in headless Chromium with playwright-core (screenshots in
 #      artifacts/e2e/)
 #   6. the release build of the server (`cargo build --release`, LTO: minutes on 2 cores):
@@ -19,7 +21,7 @@
 #
 # `scripts/test.sh STAGE...` runs only the named stages, in the order above:
 #   lint (cargo fmt --check, clippy native and wasm32), server, postgres, sdk-native, browser,
-#   package, compat, e2e, release, fuzz. With no STAGE, every one runs.
+#   package, compat, verifiers, e2e, release, fuzz. With no STAGE, every one runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -27,7 +29,7 @@ ROOT=$(pwd)
 . scripts/env.sh
 BROWSERS=${BROWSERS:-chrome firefox}
 
-ALL_STAGES="lint server postgres sdk-native browser package compat e2e release fuzz"
+ALL_STAGES="lint server postgres sdk-native browser package compat verifiers e2e release fuzz"
 STAGES=${*:-$ALL_STAGES}
 for s in $STAGES; do
   case " $ALL_STAGES " in *" $s "*) ;; *) echo "unknown stage '$s'; stages: $ALL_STAGES"; exit 2 ;; esac
@@ -62,6 +64,9 @@ wait_for_url() {
 # start_server NAME ARGS...: starts the built server on a free port; sets URL to its address.
 start_server() {
   local name=$1; shift
+  # Made before the server starts: under load the background job may open it after
+  # wait_for_url first reads it.
+  : > "$WORK/$name.log"
   # Test suites sign up, register and log in many users from one address: lift the
   # per-address limits (a later option in ARGS wins).
   "$ROOT/target/debug/guestpass-server" --listen 127.0.0.1:0 --data "$WORK/$name.db" \
@@ -112,7 +117,7 @@ start_echo() {
 }
 
 # Every later stage talks to the debug server binary.
-case " $STAGES " in *" browser "*|*" compat "*|*" e2e "*) cargo build -p guestpass-server ;; esac
+case " $STAGES " in *" browser "*|*" compat "*|*" verifiers "*|*" e2e "*) cargo build -p guestpass-server ;; esac
 
 if wants browser; then
 step "SDK: browser tests ($BROWSERS) against real servers"
@@ -139,6 +144,31 @@ step "realm-web 2.0.1 (unmodified, from npm) against the server"
 start_server compat --app-id guestpass-test; export GUESTPASS_TEST_URL=$URL
 start_server compat-short --app-id guestpass-test --access-token-ttl 2s; export GUESTPASS_TEST_SHORT_URL=$URL
 node --test compat/
+fi
+
+if wants verifiers; then
+step "access tokens checked by jose (npm) and PyJWT (PyPI) through the JWKS; the examples/ verifiers"
+[ -x .tools/py/bin/python ] || { python3 -m venv .tools/py && .tools/py/bin/pip install --quiet "PyJWT[crypto]==2.10.1"; }
+VERIFY_KEY="verify-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export GUESTPASS_ADMIN_KEY=$VERIFY_KEY GUESTPASS_VERIFY_APP=verify-app
+verify_server() { start_server "$1" --app-id verify-app --access-token-ttl 2s --admin-key "$VERIFY_KEY"; }
+verify_server verify; export GUESTPASS_VERIFY_URL=$URL
+verify_server verify-other; export GUESTPASS_OTHER_URL=$URL
+verify_server verify-rotate; export GUESTPASS_ROTATE_URL=$URL
+verify_server verify-rotate-py; export GUESTPASS_ROTATE_PY_URL=$URL
+verify_server verify-rotate-rust; export GUESTPASS_ROTATE_RUST_URL=$URL
+cargo build -p guestpass-verifier-example
+export GUESTPASS_RUST_VERIFIER="$ROOT/target/debug/guestpass-verifier-example"
+# The example backend, trusting the first server.
+: > "$WORK/node-verifier.log"
+GUESTPASS_ISSUER=$GUESTPASS_VERIFY_URL GUESTPASS_APP_ID=verify-app JWKS_COOLDOWN_MS=0 \
+  node examples/node-verifier/server.mjs > "$WORK/node-verifier.log" 2>&1 &
+PIDS+=($!)
+wait_for_url "examples/node-verifier" "$WORK/node-verifier.log"; export GUESTPASS_NODE_BACKEND_URL=$URL
+# The two runtimes share nothing; run them side by side (each mostly waits for tokens to expire).
+node --test verifiers/ & NODE_PID=$!; PIDS+=($NODE_PID)
+.tools/py/bin/python -m unittest discover -s verifiers -p 'test_*.py' -v & PY_PID=$!; PIDS+=($PY_PID)
+wait $NODE_PID; wait $PY_PID
 fi
 
 if wants e2e; then

@@ -2,7 +2,7 @@
 
 use clap::Parser;
 
-use crate::config::Config;
+use crate::{config::Config, keys::KeysArgs};
 
 #[derive(Parser)]
 #[command(
@@ -25,4 +25,6 @@ pub struct Cli {
 pub enum Command {
     /// Copy a SQLite database consistently while the server runs (SQLite's online backup).
     Backup(crate::backup::BackupArgs),
+    /// The access tokens' signing keys in the store: `keys rotate`, `keys list`.
+    Keys(KeysArgs),
 }

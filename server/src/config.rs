@@ -17,8 +17,8 @@ pub struct Config {
     #[arg(long, env = "GUESTPASS_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
 
-    /// SQLite database file; created and migrated on first start. The signing key is kept
-    /// beside it (`<data>.signing-key`) unless GUESTPASS_SIGNING_KEY is set. A URL
+    /// SQLite database file; created and migrated on first start. The access tokens' signing
+    /// keys are kept in it unless GUESTPASS_SIGNING_KEY is set. A URL
     /// `postgres://user:password@host:port/db` selects a PostgreSQL database instead.
     #[arg(long, env = "GUESTPASS_DATA", default_value = "./guestpass.db", hide_env_values = true)]
     pub data: PathBuf,
@@ -29,7 +29,7 @@ pub struct Config {
     pub database_pool_size: u32,
 
     /// With a `postgres://` --data: the directory of the files otherwise kept beside the SQLite
-    /// file (`guestpass.signing-key`, `guestpass.admin-key`, `guestpass.outbox`).
+    /// file (`guestpass.admin-key`, `guestpass.outbox`, and an old `guestpass.signing-key`).
     #[arg(long, env = "GUESTPASS_FILES_DIR", default_value = ".")]
     pub files_dir: PathBuf,
 
@@ -135,8 +135,10 @@ pub struct Config {
     #[arg(long, env = "GUESTPASS_ANONYMOUS_SIGNUP_LIMIT", default_value = "120/1h", value_parser = parse_rate)]
     pub anonymous_signup_limit: Rate,
 
-    /// HMAC key for access tokens, at least 32 bytes. Default: generated on first start and kept
-    /// beside the data file.
+    /// The access tokens' key, managed by the operator: a PKCS#8 PEM P-256 private key signs
+    /// ES256 (published at /.well-known/jwks.json); any other value is an HS256 secret of at
+    /// least 32 bytes (not published: app backends cannot verify its tokens). Default: ES256
+    /// keys made and kept in the store, rotated with `guestpass-server keys rotate`.
     #[arg(long = "signing-key", env = "GUESTPASS_SIGNING_KEY", hide_env_values = true, hide = true)]
     pub signing_key: Option<Secret>,
 

@@ -24,6 +24,12 @@ pub fn is_device_id(s: &str) -> bool {
 }
 
 /// Seconds since the Unix epoch.
+/// Milliseconds since the epoch: the signing keys' times, so that a rotation within the same
+/// second as the previous key still orders after it.
+pub fn now_millis() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as u64).unwrap_or(0)
+}
+
 pub fn now_secs() -> u64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }

@@ -18,6 +18,7 @@ async fn main() -> anyhow::Result<()> {
             let copied = tokio::task::spawn_blocking(move || backup::run(&args)).await??;
             println!("{copied}");
         }
+        Some(Command::Keys(args)) => return guestpass_server::keys::run(args).await,
         None => {
             let app = Application::build(cli.serve).await?;
             tracing::info!("guestpass-server listening on http://{}", app.local_addr());

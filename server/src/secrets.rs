@@ -1,5 +1,5 @@
-//! Secrets kept in files beside the data: the signing key and the admin key. Created once,
-//! readable by the owner only, never printed.
+//! Secrets kept in files beside the data: the admin key (the signing keys are in the store).
+//! Created once, readable by the owner only, never printed.
 
 use std::{io::Write, path::Path};
 

@@ -12,7 +12,7 @@ use crate::{
     routes,
     state::AppState,
     store::{PostgresStore, SqliteStore, Store},
-    tokens::{AccessTokens, SigningKey},
+    tokens::AccessTokens,
 };
 
 pub struct Application {
@@ -25,14 +25,10 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let key = match &config.signing_key {
-            Some(secret) => SigningKey::from_bytes(secret.expose().as_bytes()).context("GUESTPASS_SIGNING_KEY")?,
-            None => SigningKey::load_or_generate(&config.signing_key_path())?,
-        };
         let external_jwt = ExternalJwt::from_config(&config)?;
         let admin_key = AdminKey::from_config(&config)?;
         let store = open_store(&config).await?;
-        let tokens = AccessTokens::new(key, &config.app_id, config.access_token_ttl, config.anonymous_inactivity);
+        let ring = crate::keys::load_ring(&config, &store).await?;
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
         warn_without_public_url(&config, listener.local_addr()?);
@@ -42,6 +38,12 @@ impl Application {
             ),
             None => None,
         };
+        let issuer = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", listener.local_addr().unwrap_or(config.listen)));
+        let tokens =
+            AccessTokens::new(ring, &issuer, &config.app_id, config.access_token_ttl, config.anonymous_inactivity);
         // Off the async workers: the PostgreSQL client blocks (AppState::new reads the switches).
         let state = tokio::task::spawn_blocking(move || AppState::new(config, store, tokens, external_jwt, admin_key))
             .await??;
@@ -79,10 +81,15 @@ impl Application {
         // Several processes may share a PostgreSQL database: follow the switches they make.
         let switches =
             self.state.config.postgres_url().map(|_| tokio::spawn(self.state.clone().follow_provider_switches()));
+        // Another process (or `keys rotate`) may add a key to the store: follow it.
+        let keys = self.state.keys_in_store().then(|| tokio::spawn(self.state.clone().follow_signing_keys()));
         let served = crate::serve::serve(self.listener, self.router, &self.state.config, shutdown_signal()).await;
         sweeper.abort();
         if let Some(switches) = switches {
             switches.abort();
+        }
+        if let Some(keys) = keys {
+            keys.abort();
         }
         if let Some(metrics) = metrics {
             metrics.abort();
@@ -98,7 +105,7 @@ impl Application {
 }
 
 /// The store `--data` names: a PostgreSQL URL, else a SQLite file.
-async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     let Some(url) = config.postgres_url() else {
         return Ok(Arc::new(SqliteStore::open_with(&config.data, config.database_busy_timeout)?));
     };

@@ -18,6 +18,8 @@ use crate::{
     metrics::Metrics,
     outbox::Outbox,
     passwords::Passwords,
+    signing_keys::{self, KEYS_REREAD},
+    store::SigningKeyRecord,
     store::{ProviderRecord, SessionLifetimes, Store, StoreResult},
     tokens::AccessTokens,
 };
@@ -182,6 +184,49 @@ impl AppState {
         }
         self.switches.fetch_add(1, Ordering::SeqCst);
         updated
+    }
+
+    /// Whether the signing keys are the store's (not `GUESTPASS_SIGNING_KEY`'s).
+    pub fn keys_in_store(&self) -> bool {
+        self.config.signing_key.is_none()
+    }
+
+    /// Re-reads the signing keys from the store into the ring tokens are signed with.
+    pub async fn reread_signing_keys(&self) -> Result<(), ApiError> {
+        let records = self.store(|store| store.signing_keys()).await?;
+        let ring = self.tokens.ring().with_records(&records, self.tokens.ttl()).map_err(ApiError::internal)?;
+        self.tokens.replace_ring(ring);
+        Ok(())
+    }
+
+    /// Keeps the signing keys in step with the store; never returns.
+    pub async fn follow_signing_keys(self) {
+        let mut ticker = tokio::time::interval(KEYS_REREAD);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            if let Err(e) = self.reread_signing_keys().await {
+                tracing::debug!(error = %e, "re-reading the signing keys failed; trying again");
+            }
+        }
+    }
+
+    /// Adds a signing key that starts `starts_in` from now, and takes it into use here at once.
+    pub async fn rotate_signing_key(&self, starts_in: Duration) -> Result<SigningKeyRecord, ApiError> {
+        let ttl = self.tokens.ttl();
+        let now = crate::ids::now_millis();
+        let key = tokio::task::spawn_blocking({
+            let store = Arc::clone(&self.store);
+            move || signing_keys::rotate(store.as_ref(), ttl, now, now + starts_in.as_millis() as u64)
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|e| match e {
+            signing_keys::KeyError::Store(e) => ApiError::from(e),
+            other => ApiError::internal(other),
+        })?;
+        self.reread_signing_keys().await?;
+        Ok(key)
     }
 
     /// Checks the app id of an app-scoped route.

@@ -1,59 +1,26 @@
-//! Access tokens (HS256 JWTs, verified without a database read) and refresh tokens (opaque
-//! random strings of which the server keeps only a SHA-256).
+//! Access tokens (ES256 JWTs with a `kid`, verified without a database read, by this server
+//! or by an app's backend through the published keys: `signing_keys.rs`) and refresh tokens
+//! (opaque random strings of which the server keeps only a SHA-256).
 
-use std::{fmt, path::Path, time::Duration};
+use std::{
+    fmt,
+    sync::{Arc, RwLock},
+    time::Duration,
+};
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use jsonwebtoken::{Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::{error::ApiError, ids};
-
-/// Minimum length of an HMAC key: 256 bits (RFC 8725 §3.5).
-const MIN_KEY_BYTES: usize = 32;
-
-/// The HMAC key that signs access tokens. Never printed.
-#[derive(Clone)]
-pub struct SigningKey {
-    encoding: EncodingKey,
-    decoding: DecodingKey,
-}
-
-impl fmt::Debug for SigningKey {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SigningKey(<redacted>)")
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum KeyError {
-    #[error("the signing key must be at least {MIN_KEY_BYTES} bytes long")]
-    TooShort,
-    #[error("cannot read or write the signing key file {path}: {source}")]
-    Io { path: String, source: std::io::Error },
-}
-
-impl SigningKey {
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
-        if bytes.len() < MIN_KEY_BYTES {
-            return Err(KeyError::TooShort);
-        }
-        Ok(SigningKey { encoding: EncodingKey::from_secret(bytes), decoding: DecodingKey::from_secret(bytes) })
-    }
-
-    /// Loads the key kept at `path`, or generates 256 random bits and keeps them there.
-    pub fn load_or_generate(path: &Path) -> Result<Self, KeyError> {
-        let (text, _) = crate::secrets::load_or_generate(path, || URL_SAFE_NO_PAD.encode(ids::random_bytes::<32>()))
-            .map_err(|source| KeyError::Io { path: path.display().to_string(), source })?;
-        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| KeyError::TooShort)?;
-        Self::from_bytes(&bytes)
-    }
-}
+use crate::{error::ApiError, ids, signing_keys::KeyRing};
 
 /// The claims of an access token (PROTOCOL.md §7.1, plus `is_anonymous` for rules).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AccessClaims {
+    /// The issuer: this server's public URL. Absent from tokens minted before it was added.
+    #[serde(default)]
+    pub iss: String,
     pub sub: String,
     pub iat: u64,
     pub exp: u64,
@@ -85,14 +52,25 @@ pub struct AccessGrant {
     pub session_expires_at: Option<u64>,
 }
 
-/// Issues and verifies access tokens for one app.
-#[derive(Debug, Clone)]
+/// Issues and verifies access tokens for one app. Clones share the key ring, so a rotation
+/// seen by one is seen by all.
+#[derive(Clone)]
 pub struct AccessTokens {
-    key: SigningKey,
+    ring: Arc<RwLock<Arc<KeyRing>>>,
+    issuer: String,
     app_id: String,
     ttl: Duration,
     anonymous_inactivity: Duration,
-    validation: Validation,
+}
+
+impl fmt::Debug for AccessTokens {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AccessTokens")
+            .field("issuer", &self.issuer)
+            .field("app_id", &self.app_id)
+            .field("ttl", &self.ttl)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The fields an access token is minted from.
@@ -107,17 +85,38 @@ pub struct Subject<'a> {
 }
 
 impl AccessTokens {
-    pub fn new(key: SigningKey, app_id: &str, ttl: Duration, anonymous_inactivity: Duration) -> Self {
-        // One algorithm, pinned: `alg: none`, HS512, RS256... are all refused (RFC 8725 §3.1).
-        let mut validation = Validation::new(Algorithm::HS256);
-        validation.leeway = 0; // lifetimes can be seconds long in tests; clients refresh on 401
-        validation.set_audience(&[app_id]);
-        validation.set_required_spec_claims(&["exp", "sub", "aud"]);
-        AccessTokens { key, app_id: app_id.to_owned(), ttl, anonymous_inactivity, validation }
+    pub fn new(ring: KeyRing, issuer: &str, app_id: &str, ttl: Duration, anonymous_inactivity: Duration) -> Self {
+        AccessTokens {
+            ring: Arc::new(RwLock::new(Arc::new(ring))),
+            issuer: issuer.trim_end_matches('/').to_owned(),
+            app_id: app_id.to_owned(),
+            ttl,
+            anonymous_inactivity,
+        }
+    }
+
+    /// The keys as this process knows them now.
+    pub fn ring(&self) -> Arc<KeyRing> {
+        Arc::clone(&self.ring.read().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    /// Takes a re-read (or rotated) key set into use.
+    pub fn replace_ring(&self, ring: KeyRing) {
+        *self.ring.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(ring);
+    }
+
+    /// The `iss` of the tokens: this server's public URL, without a trailing slash.
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    pub fn ttl(&self) -> Duration {
+        self.ttl
     }
 
     pub fn issue(&self, subject: Subject<'_>, now: u64) -> Result<String, ApiError> {
         let claims = AccessClaims {
+            iss: self.issuer.clone(),
             sub: subject.user_id.to_owned(),
             iat: now,
             // A token never outlives its session, so an ended session needs no sweep to lock out
@@ -133,20 +132,38 @@ impl AccessTokens {
             anonymous_expires_at: subject.is_anonymous.then(|| now + self.anonymous_inactivity.as_secs()),
             session_expires_at: subject.session_ends_at.filter(|_| !subject.is_anonymous),
         };
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.key.encoding).map_err(ApiError::internal)
+        let ring = self.ring();
+        let key = ring.signing(ids::now_millis()).ok_or_else(|| ApiError::internal("no signing key signs now"))?;
+        let encoding =
+            key.encoding.as_ref().ok_or_else(|| ApiError::internal("the signing key has no private part"))?;
+        let mut header = Header::new(key.algorithm);
+        header.kid = key.kid.clone();
+        jsonwebtoken::encode(&header, &claims, encoding).map_err(ApiError::internal)
     }
 
-    /// Checks signature, algorithm, audience, expiry and type. Every failure is the same
+    /// Checks signature, algorithm, audience, expiry and type. The key is the one the token's
+    /// `kid` names, and the algorithm is that key's own: a token cannot pick another (no
+    /// `alg: none`, no HS256 keyed with a public key; RFC 8725 §3.1). Every failure is the same
     /// `401 InvalidSession`: the client's remedy (refresh, then log in) does not depend on why.
     pub fn verify(&self, token: &str) -> Result<AccessGrant, ApiError> {
-        let data = jsonwebtoken::decode::<AccessClaims>(token, &self.key.decoding, &self.validation).map_err(|e| {
-            match e.kind() {
+        let invalid = || ApiError::invalid_session("invalid session: invalid access token");
+        let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
+        let ring = self.ring();
+        let key = ring.find(header.kid.as_deref(), ids::now_millis()).ok_or_else(invalid)?;
+        if header.alg != key.algorithm {
+            return Err(invalid());
+        }
+        let mut validation = Validation::new(key.algorithm);
+        validation.leeway = 0; // lifetimes can be seconds long in tests; clients refresh on 401
+        validation.set_audience(&[&self.app_id]);
+        validation.set_required_spec_claims(&["exp", "sub", "aud"]);
+        let data =
+            jsonwebtoken::decode::<AccessClaims>(token, &key.decoding, &validation).map_err(|e| match e.kind() {
                 jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
                     ApiError::invalid_session("invalid session: access token expired")
                 }
-                _ => ApiError::invalid_session("invalid session: invalid access token"),
-            }
-        })?;
+                _ => invalid(),
+            })?;
         let claims = data.claims;
         if claims.typ != ACCESS_TYP {
             return Err(ApiError::invalid_session("invalid session: not an access token"));
@@ -195,13 +212,24 @@ impl fmt::Debug for RefreshToken {
 mod tests {
     use super::*;
 
-    fn tokens(ttl: u64) -> AccessTokens {
+    use crate::signing_keys::{generate_es256, ring_from_records, LoadedKey};
+
+    fn es256_ring() -> KeyRing {
+        ring_from_records(&[generate_es256(0, 0).unwrap()], Duration::from_secs(60)).unwrap()
+    }
+
+    fn tokens_with(ring: KeyRing, app_id: &str, ttl: u64) -> AccessTokens {
         AccessTokens::new(
-            SigningKey::from_bytes(&[7u8; 32]).unwrap(),
-            "app-1",
+            ring,
+            "http://issuer.test/",
+            app_id,
             Duration::from_secs(ttl),
             Duration::from_secs(90 * 86400),
         )
+    }
+
+    fn tokens(ttl: u64) -> AccessTokens {
+        tokens_with(es256_ring(), "app-1", ttl)
     }
 
     fn subject() -> Subject<'static> {
@@ -248,15 +276,39 @@ mod tests {
 
     #[test]
     fn a_token_for_another_app_is_refused() {
-        let key = SigningKey::from_bytes(&[7u8; 32]).unwrap();
-        let other = AccessTokens::new(key, "app-2", Duration::from_secs(60), Duration::from_secs(60));
+        let ring = es256_ring();
+        let other = tokens_with(ring.clone(), "app-2", 60);
         let token = other.issue(subject(), ids::now_secs()).unwrap();
-        assert!(tokens(60).verify(&token).is_err());
+        assert!(tokens_with(ring, "app-1", 60).verify(&token).is_err());
     }
 
     #[test]
-    fn short_keys_are_refused() {
-        assert!(matches!(SigningKey::from_bytes(b"changeme"), Err(KeyError::TooShort)));
+    fn a_token_carries_the_kid_of_its_key_and_the_issuer() {
+        let t = tokens(60);
+        let token = t.issue(subject(), ids::now_secs()).unwrap();
+        let header = jsonwebtoken::decode_header(&token).unwrap();
+        assert_eq!(header.alg, jsonwebtoken::Algorithm::ES256);
+        assert_eq!(header.kid, t.ring().signing(ids::now_millis()).unwrap().kid);
+        assert_eq!(decode(&token).iss, "http://issuer.test");
+    }
+
+    #[test]
+    fn a_token_whose_kid_names_another_algorithm_is_refused() {
+        // The HS256 "key" an attacker would use: the published public key's bytes.
+        let t = tokens(60);
+        let ring = t.ring();
+        let key = ring.signing(ids::now_millis()).unwrap();
+        let public = serde_json::to_vec(key.public_jwk.as_ref().unwrap()).unwrap();
+        let mut header = Header::new(jsonwebtoken::Algorithm::HS256);
+        header.kid = key.kid.clone();
+        let claims = decode(&t.issue(subject(), ids::now_secs()).unwrap());
+        let forged = jsonwebtoken::encode(&header, &claims, &jsonwebtoken::EncodingKey::from_secret(&public)).unwrap();
+        assert!(t.verify(&forged).is_err());
+        let hs = LoadedKey::hs256(&[7u8; 32]).unwrap();
+        let hs_tokens = tokens_with(KeyRing::new(vec![hs], Duration::from_secs(60)), "app-1", 60);
+        let kidless = hs_tokens.issue(subject(), ids::now_secs()).unwrap();
+        assert!(hs_tokens.verify(&kidless).is_ok(), "an HS256 secret's own tokens verify");
+        assert!(t.verify(&kidless).is_err(), "a token without a kid is refused where no HS256 secret is kept");
     }
 
     #[test]

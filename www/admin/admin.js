@@ -1,8 +1,8 @@
-// The guestpass console: users and providers, through the admin API (`/api/admin`).
+// The guestpass console: users, providers and signing keys, through the admin API (`/api/admin`).
 //
 // The admin key is kept in sessionStorage (this tab only, never localStorage) and sent as
 // `Authorization: Bearer <key>`. body[data-state]: `locked` (key form) or `open`;
-// body[data-view]: `users`, `user` (one user and its sessions), `providers` or `provider`.
+// body[data-view]: `users`, `user` (one user and its sessions), `providers`, `provider` or `keys`.
 
 const KEY_STORAGE = "guestpass-admin-key";
 const PER_PAGE = 25;
@@ -164,6 +164,7 @@ function parseRoute() {
   const user = path.match(/^\/users\/([^/]+)$/);
   if (user) return { view: "user", id: decodeURIComponent(user[1]) };
   if (path === "/providers") return { view: "providers" };
+  if (path === "/keys") return { view: "keys" };
   return { view: "users", page: Math.max(1, parseInt(params.get("page") || "1", 10) || 1) };
 }
 
@@ -171,7 +172,7 @@ async function route() {
   if (document.body.dataset.state !== "open") return;
   const r = parseRoute();
   document.body.dataset.view = r.view;
-  const tab = r.view === "users" || r.view === "user" ? "users" : "providers";
+  const tab = r.view === "user" ? "users" : r.view === "provider" ? "providers" : r.view;
   for (const link of document.querySelectorAll(".tabs a")) {
     const current = link.dataset.tab === tab;
     link.setAttribute("aria-selected", String(current));
@@ -182,9 +183,11 @@ async function route() {
   $("user-view").hidden = r.view !== "user";
   $("providers-view").hidden = r.view !== "providers";
   $("provider-view").hidden = r.view !== "provider";
+  $("keys-view").hidden = r.view !== "keys";
   if (r.view === "users") await loadUsers(r.page);
   else if (r.view === "user") await openUser(r.id);
   else if (r.view === "providers") await loadProviders();
+  else if (r.view === "keys") await loadKeys();
   else await openProvider(r.name);
 }
 
@@ -442,6 +445,43 @@ $("provider-form").addEventListener("submit", async (event) => {
     }
   } finally {
     $("provider-save").disabled = false;
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// Signing keys
+
+const keyStates = { signing: ["Signing", "on"], next: ["Next", "off"], retired: ["Retired · published", "off"], expired: ["Expired", "off"] };
+
+async function loadKeys() {
+  try {
+    const data = await adminFetch("/signing-keys");
+    $("keys-rotate").disabled = data.managed_outside;
+    $("keys-body").replaceChildren(
+      ...data.keys.map((k) =>
+        h("tr", { "data-testid": "key-row", "data-kid": k.kid || "", "data-state": k.state },
+          h("td", { "data-label": "Key id" }, h("code", {}, k.kid || "(HS256 secret)")),
+          h("td", { "data-label": "Algorithm" }, k.algorithm),
+          h("td", { "data-label": "Signs from" }, k.signs_from ? new Date(k.signs_from * 1000).toLocaleString() : "—"),
+          h("td", { "data-label": "State" }, pill(...(keyStates[k.state] || [k.state, "off"])))),
+      ),
+    );
+    if (data.managed_outside) banner("GUESTPASS_SIGNING_KEY is set: the key is managed outside this server.");
+  } catch (error) {
+    handle(error);
+  }
+}
+
+$("keys-rotate").addEventListener("click", async () => {
+  $("keys-rotate").disabled = true;
+  try {
+    const key = await adminFetch("/signing-keys", { method: "POST", body: {} });
+    banner(`New signing key ${key.kid}; the previous key stays published until its tokens expire.`);
+    await loadKeys();
+  } catch (error) {
+    handle(error);
+  } finally {
+    $("keys-rotate").disabled = false;
   }
 });
 

@@ -15,6 +15,7 @@ use crate::{
     error::ApiError,
     extract::{BearerToken, ClientAddr, JsonBody},
     paging::Paging,
+    signing_keys::key_state,
     state::AppState,
     store::{ProviderRecord, SessionInfo, UserRecord},
 };
@@ -30,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/users/{id}/enable", post(enable_user))
         .route("/providers", get(list_providers))
         .route("/providers/{name}", put(set_provider))
+        .route("/signing-keys", get(list_signing_keys).post(rotate_signing_key))
 }
 
 /// Proof that the request carries the admin key.
@@ -213,4 +215,66 @@ async fn set_provider(
         state.set_provider_enabled(name.clone(), enabled).await?.ok_or_else(|| ApiError::provider_not_found(&name))?;
     tracing::info!(provider = %provider.name, enabled, "admin switched a provider");
     Ok(Json(provider_json(&state, &provider)))
+}
+
+/// The signing keys this server knows, newest last, without their private parts.
+async fn list_signing_keys(State(state): State<AppState>, _: Admin) -> Result<Json<Value>, ApiError> {
+    if state.keys_in_store() {
+        state.reread_signing_keys().await?;
+    }
+    let now = crate::ids::now_millis();
+    let ring = state.tokens.ring();
+    let secs = |ms: Option<u64>| ms.map(|ms| ms / 1000);
+    let keys: Vec<Value> = ring
+        .entries()
+        .iter()
+        .map(|e| {
+            json!({
+                "kid": e.key.kid, "algorithm": format!("{:?}", e.key.algorithm), "created_at": e.key.created_at / 1000,
+                "signs_from": e.key.signs_from / 1000, "signs_until": secs(e.signs_until),
+                "published_until": secs(e.accepted_until),
+                "state": key_state(e, now),
+            })
+        })
+        .collect();
+    Ok(Json(json!({ "keys": keys, "managed_outside": !state.keys_in_store() })))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Rotation {
+    /// Seconds from now until the new key signs (it is published at once).
+    #[serde(default)]
+    starts_in: Option<u64>,
+}
+
+/// Longest `starts_in` accepted: a day (a key meant for later than that is a typo).
+const MAX_STARTS_IN: u64 = 86_400;
+
+/// Adds a signing key (the same as `guestpass-server keys rotate`).
+async fn rotate_signing_key(
+    State(state): State<AppState>,
+    _: Admin,
+    JsonBody(rotation): JsonBody<Rotation>,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    if !state.keys_in_store() {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "KeysManagedOutside",
+            "GUESTPASS_SIGNING_KEY is set: the operator manages the signing key, rotate it there",
+        ));
+    }
+    let starts_in = rotation.starts_in.unwrap_or(0);
+    if starts_in > MAX_STARTS_IN {
+        return Err(ApiError::bad_request(format!("starts_in is at most {MAX_STARTS_IN} seconds")));
+    }
+    let key = state.rotate_signing_key(std::time::Duration::from_secs(starts_in)).await?;
+    // The kid is public, but 43 base64url characters look like a token to the log scans
+    // (scripts/test.sh): its start identifies it well enough.
+    let kid_start = key.kid.get(..8).unwrap_or(&key.kid);
+    tracing::info!(kid_start, signs_from = key.signs_from / 1000, "admin added a signing key");
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({ "kid": key.kid, "algorithm": key.algorithm, "signs_from": key.signs_from / 1000 })),
+    ))
 }

@@ -7,6 +7,7 @@ mod health;
 mod login;
 mod session;
 mod userpass;
+mod wellknown;
 
 use std::time::Duration;
 
@@ -55,7 +56,8 @@ pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .nest(API_PREFIX, api)
         .nest("/api/blog", json_api(blog::router()).layer(cors()))
-        .nest("/api/admin", json_api(admin::router()));
+        .nest("/api/admin", json_api(admin::router()))
+        .merge(wellknown::router().layer(cors()).with_state(state.clone()));
     if state.config.test_panic_route {
         tracing::warn!("--test-panic-route: GET /api/test/panic panics on purpose; for tests only");
         router = router.route("/api/test/panic", axum::routing::get(panic_on_purpose));

@@ -1,4 +1,5 @@
-//! Routes that act on a session, found from the bearer token: refresh, logout, profile, delete.
+//! Routes that act on a session, found from the bearer token: refresh, logout, profile, delete,
+//! and the introspection an app's backend asks when it must know of a revocation at once.
 
 use axum::{
     extract::State,
@@ -21,6 +22,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/auth/session", post(refresh).delete(logout))
         .route("/auth/profile", get(profile))
+        .route("/auth/session/verify", get(verify_session))
         .route("/auth/delete", delete(delete_user))
 }
 
@@ -76,6 +78,18 @@ async fn logout(State(state): State<AppState>, BearerToken(token): BearerToken) 
 /// logout, deletion and revocation take effect at once rather than when the token expires.
 async fn profile(State(state): State<AppState>, current: CurrentUser) -> Result<Json<UserProfile>, ApiError> {
     Ok(Json(answers::profile(&state, &current.user, current.grant.session_expires_at)?))
+}
+
+/// `GET /auth/session/verify`: whether the access token is valid *and* its session still live.
+/// A backend that verifies tokens through the JWKS accepts them until `exp`; this answers 401
+/// `InvalidSession` at once after a logout, a disable or a deletion.
+async fn verify_session(current: CurrentUser) -> Json<serde_json::Value> {
+    Json(serde_json::json!({
+        "active": true,
+        "user_id": current.user.id,
+        "is_anonymous": current.user.is_anonymous,
+        "session_expires_at": current.grant.session_expires_at,
+    }))
 }
 
 /// `DELETE /auth/delete`: the calling user, its identities and sessions. Documents stay.

@@ -4,9 +4,11 @@
 //! synchronous and each is one transaction (routes call them through `spawn_blocking`).
 
 mod postgres;
+mod signing_keys;
 mod sqlite;
 
 pub use postgres::{redacted as redacted_url, PostgresStore, SWEEP_LOCK as POSTGRES_SWEEP_LOCK};
+pub use signing_keys::{SigningKeyRecord, SigningKeyStore};
 pub use sqlite::SqliteStore;
 
 use crate::tokens::RefreshHash;
@@ -319,7 +321,7 @@ pub trait BlogStore: Send + Sync + 'static {
     ) -> StoreResult<Option<CommentRecord>>;
 }
 
-pub trait Store: BlogStore {
+pub trait Store: BlogStore + SigningKeyStore {
     /// Creates the user, its `anon-user` identity and its first session.
     fn create_anonymous_user(&self, new: &NewAnonymousUser) -> StoreResult<()>;
 

@@ -70,7 +70,7 @@ async fn the_binary_takes_flags_logs_its_address_and_serves_the_page_and_the_sdk
     let claims = crate::helpers::claims(login["access_token"].as_str().unwrap());
     assert_eq!(claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(), 90);
     assert!(data.exists());
-    assert!(dir.path().join("g.db.signing-key").exists(), "the generated key is kept beside the data");
+    assert!(!dir.path().join("g.db.signing-key").exists(), "the signing keys are in the database, not in a file");
 }
 
 #[tokio::test]

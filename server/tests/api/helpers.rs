@@ -114,7 +114,7 @@ fn rand_u64() -> u64 {
 }
 
 impl TestDb {
-    fn create(dir: &std::path::Path) -> TestDb {
+    pub fn create(dir: &std::path::Path) -> TestDb {
         match test_database_url() {
             Some(server) => {
                 let name = create_postgres_database(&server);

@@ -28,7 +28,7 @@ async fn a_new_database_and_its_wal_files_are_readable_by_the_owner_only() {
     // a write, so the WAL and its index exist
     let resp = reqwest::Client::new().post(anonymous_login_url(&server)).send().await.unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
-    for name in ["fresh.db", "fresh.db-wal", "fresh.db-shm", "fresh.db.signing-key", "fresh.db.admin-key"] {
+    for name in ["fresh.db", "fresh.db-wal", "fresh.db-shm", "fresh.db.admin-key"] {
         let mode = std::fs::metadata(dir.path().join(name)).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{name} is {mode:o} (the server runs under umask 022)");
     }

@@ -25,6 +25,7 @@ use super::*;
 
 mod blog;
 mod schema;
+mod signing_keys;
 
 pub use schema::SWEEP_LOCK;
 use schema::{MIGRATIONS, MIGRATION_LOCK};

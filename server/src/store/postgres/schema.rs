@@ -2,7 +2,8 @@
 
 /// Schema migrations, applied in order; `guestpass_schema.version` records how many ran.
 /// Booleans are `boolean`, times are whole seconds since the epoch (`bigint`), as in SQLite.
-pub(super) const MIGRATIONS: &[&str] = &[r#"
+pub(super) const MIGRATIONS: &[&str] = &[
+    r#"
     CREATE TABLE users (
         id             text PRIMARY KEY,
         is_anonymous   boolean NOT NULL,
@@ -90,7 +91,20 @@ pub(super) const MIGRATIONS: &[&str] = &[r#"
         created_at     bigint NOT NULL
     );
     CREATE INDEX comments_by_article ON comments (article_id, created_at);
-"#];
+"#,
+    r#"
+    -- Access tokens' signing keys (issue 10), shared by every process on the database. A key
+    -- signs from signs_from_ms until the next key's; private_key is PKCS#8 DER.
+    CREATE TABLE signing_keys (
+        kid            text PRIMARY KEY,
+        algorithm      text NOT NULL,
+        private_key    bytea NOT NULL,
+        public_jwk     text NOT NULL,
+        created_at_ms  bigint NOT NULL,
+        signs_from_ms  bigint NOT NULL
+    );
+"#,
+];
 
 /// The advisory lock every starting server takes around its migrations, so that of servers
 /// starting at once on one database one migrates and the others then find it done. Any fixed
@@ -100,3 +114,7 @@ pub(super) const MIGRATION_LOCK: i64 = 0x6775_6573_7470_6173;
 /// The advisory lock a sweep's batch holds: of the processes on one database, one sweeps at a
 /// time, the others find it taken and leave the work to it ("guestswp" in ASCII).
 pub const SWEEP_LOCK: i64 = 0x6775_6573_7473_7770;
+
+/// The advisory lock around creating the first signing key, so that of servers starting at
+/// once on an empty table one creates it and the others sign with it ("guestkey" in ASCII).
+pub(super) const SIGNING_KEY_LOCK: i64 = 0x6775_6573_746b_6579;

@@ -15,6 +15,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use super::*;
 
 mod blog;
+mod signing_keys;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
@@ -118,6 +119,18 @@ const MIGRATIONS: &[&str] = &[
     UPDATE sessions SET authenticated_at = created_at;
     CREATE INDEX sessions_by_authentication ON sessions(authenticated_at);
     CREATE INDEX sessions_by_use ON sessions(last_used_at);
+"#,
+    r#"
+    -- Access tokens' signing keys (issue 10). A key signs from signs_from_ms (epoch ms) until the
+    -- next key's; it stays published an access-token lifetime longer. private_key is PKCS#8 DER.
+    CREATE TABLE signing_keys (
+        kid            TEXT PRIMARY KEY,
+        algorithm      TEXT NOT NULL,
+        private_key    BLOB NOT NULL,
+        public_jwk     TEXT NOT NULL,
+        created_at_ms  INTEGER NOT NULL,
+        signs_from_ms  INTEGER NOT NULL
+    );
 "#,
 ];
 
