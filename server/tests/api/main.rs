@@ -25,6 +25,7 @@ mod postgres;
 mod rate_limit;
 mod session;
 mod session_lifetimes;
+mod shared_limits;
 mod startup_log;
 mod storage;
 mod throttle;

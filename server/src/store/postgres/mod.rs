@@ -24,10 +24,11 @@ use ::postgres::{error::SqlState, types::ToSql, GenericClient, NoTls, Row, State
 use super::*;
 
 mod blog;
+mod buckets;
 mod schema;
 
-pub use schema::SWEEP_LOCK;
 use schema::{MIGRATIONS, MIGRATION_LOCK};
+pub use schema::{SWEEP_LOCK, VERSION as SCHEMA_VERSION};
 
 /// How long a request waits for a pooled connection (or for a new one to connect) before it
 /// is answered 503: while the database is down, clients hear so quickly.
@@ -862,5 +863,9 @@ impl Store for PostgresStore {
         // delete waits for that use and then finds the row gone or still expired.
         let deleted = self.write_statement("DELETE FROM userpass_tokens WHERE expires_at < $1", &[&secs(now)])?;
         Ok(deleted as usize)
+    }
+
+    fn shared_buckets(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn SharedBuckets>> {
+        Some(self)
     }
 }
