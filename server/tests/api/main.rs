@@ -10,6 +10,7 @@ mod binary;
 mod blog;
 mod client_addr;
 mod comment_names;
+mod concurrent_start;
 mod credential_races;
 mod custom_jwt_claims;
 mod custom_token;
