@@ -7,12 +7,14 @@
 #                             URL (postgres://guestpass@127.0.0.1:PORT/postgres); a cluster
 #                             started again keeps its port
 #   scripts/pg.sh stop DIR    stops it (fast shutdown), keeping the data
+#   scripts/pg.sh crash DIR   stops it as a crash would (immediate: no checkpoint, the next
+#                             start recovers from the WAL)
 #
 # DIR must be in a directory the unprivileged user can reach (e.g. made by `mktemp -d` in /tmp).
 # Debian's PostgreSQL 15 is expected in /usr/lib/postgresql/15/bin (scripts/setup.sh --test).
 set -euo pipefail
-cmd=${1:?usage: pg.sh start|stop DIR}
-dir=${2:?usage: pg.sh start|stop DIR}
+cmd=${1:?usage: pg.sh start|stop|crash DIR}
+dir=${2:?usage: pg.sh start|stop|crash DIR}
 BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 RUN_AS=guestpass-test
 
@@ -50,7 +52,10 @@ start)
 stop)
   [ -f "$dir/data/postmaster.pid" ] && as_owner "$BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
   ;;
+crash)
+  [ -f "$dir/data/postmaster.pid" ] && as_owner "$BIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null
+  ;;
 *)
-  echo "usage: pg.sh start|stop DIR" >&2; exit 2
+  echo "usage: pg.sh start|stop|crash DIR" >&2; exit 2
   ;;
 esac
