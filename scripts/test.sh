@@ -129,41 +129,6 @@ free_port() {
   return 1
 }
 
-# haproxy_config PORT SERVER_URL...: the configuration the README's "Several servers" shows:
-# round-robin over the servers, X-Forwarded-For for their --trusted-proxy; a server its health
-# check finds down (or that refuses a connection) is skipped until it is back.
-haproxy_config() {
-  local port=$1; shift
-  cat <<EOF
-global
-    maxconn 4096
-
-defaults
-    mode http
-    option forwardfor
-    # A connection refused by a server that died is tried again on another one; requests
-    # already sent to it are not (a login is not idempotent).
-    option redispatch 1
-    retries 3
-    timeout connect 2s
-    timeout client 30s
-    timeout server 30s
-
-frontend guestpass
-    bind 127.0.0.1:$port
-    default_backend guestpass
-
-backend guestpass
-    balance roundrobin
-    default-server check inter 500ms fall 1 rise 2
-EOF
-  local i=0
-  for url in "$@"; do
-    i=$((i + 1))
-    echo "    server guestpass$i ${url#http://}"
-  done
-}
-
 if wants multi; then
   step "several servers: PostgreSQL, three processes behind HAProxy (round-robin)"
   multi_started=$SECONDS
@@ -187,8 +152,8 @@ if wants multi; then
   done
   unset GUESTPASS_SIGNING_KEY
   lb_port=$(free_port); short_port=$(free_port)
-  haproxy_config "$lb_port" "${multi_servers[@]}" > "$WORK/haproxy.cfg"
-  haproxy_config "$short_port" "${short_servers[@]}" > "$WORK/haproxy-short.cfg"
+  scripts/haproxy-config.sh "$lb_port" "${multi_servers[@]}" > "$WORK/haproxy.cfg"
+  scripts/haproxy-config.sh "$short_port" "${short_servers[@]}" > "$WORK/haproxy-short.cfg"
   for cfg in haproxy haproxy-short; do
     haproxy -db -f "$WORK/$cfg.cfg" > "$WORK/$cfg.out" 2>&1 &
     PIDS+=($!)
