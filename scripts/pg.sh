@@ -44,8 +44,11 @@ start)
   port=$(cat "$dir/port")
   # fsync off: the cluster is thrown away after the run and the tests never crash the machine,
   # only PostgreSQL's processes; each test creates a database, which is much faster without it.
+  # PG_DURABLE=1 keeps PostgreSQL's defaults (scripts/bench.sh measures durable commits).
+  durability="-c fsync=off -c full_page_writes=off"
+  [ "${PG_DURABLE:-0}" = 1 ] && durability=""
   as_owner "$BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 \
-    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$dir' -c max_connections=400 -c fsync=off -c full_page_writes=off" \
+    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$dir' -c max_connections=400 $durability" \
     start >/dev/null || { tail -20 "$dir/postgres.log"; exit 1; }
   echo "postgres://guestpass@127.0.0.1:$port/postgres"
   ;;
