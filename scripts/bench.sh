@@ -68,29 +68,40 @@ ticks() {
 
 sql() { "$PSQL" "$1" -Atqc "$2"; }
 
+# per_login_flushes DB_URL: WAL flushes since the login run began, per login (the refreshes
+# after it write nearly nothing: activity is recorded at most once a minute per user).
+per_login_flushes() {
+  sleep 0.5
+  local s; s=$(( $(sql "$1" "$WAL_SYNCS") - BEFORE_SYNCS ))
+  awk -v s="$s" -v u="$LOGINS" 'BEGIN { printf "  WAL flushes: %d for %d logins = %.3f per login\n", s, u, s / u }'
+}
+
+XMAX="SELECT txid_snapshot_xmax(txid_current_snapshot())"
+WAL_SYNCS="SELECT wal_sync FROM pg_stat_wal"
+
 # series BASE [DB_URL SERVER_PID...]: bare, login, refresh against BASE; with a PostgreSQL
-# database, what one login costs there.
+# database, what one login costs there: write transactions (transaction ids handed out) and
+# CPU; the WAL flushes are counted by per_login_flushes once the servers are stopped
+# (PostgreSQL's backends report them when they exit, or every few seconds).
 series() {
   local base=$1 db=${2:-}; shift 2 || shift $#
   local A=$base/api/client/v2.0/app/bench
   local bare login refresh rt
   bare=$(run "bare (location)" "$A/location" | tail -1)
-  local before_x before_s before_cpu before_pg
+  local before_x before_cpu before_pg
   if [ -n "$db" ]; then
-    before_x=$(sql "$db" "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()")
-    before_s=$(sql "$db" "SELECT wal_sync FROM pg_stat_wal")
+    before_x=$(sql "$db" "$XMAX"); BEFORE_SYNCS=$(sql "$db" "$WAL_SYNCS")
     before_cpu=$(ticks "$@"); before_pg=$(ticks $(pg_pids))
   fi
   login=$(run "anonymous login" "$A/auth/providers/anon-user/login" -s bench/login.lua | tail -1)
   if [ -n "$db" ]; then
-    local users x s cpu pgcpu
-    users=$(sql "$db" "SELECT count(*) FROM users")
-    x=$(( $(sql "$db" "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()") - before_x ))
-    s=$(( $(sql "$db" "SELECT wal_sync FROM pg_stat_wal") - before_s ))
+    local x cpu pgcpu
+    LOGINS=$(sql "$db" "SELECT count(*) FROM users")
+    x=$(( $(sql "$db" "$XMAX") - before_x ))
     cpu=$(( $(ticks "$@") - before_cpu )); pgcpu=$(( $(ticks $(pg_pids)) - before_pg ))
-    awk -v u="$users" -v x="$x" -v s="$s" -v c="$cpu" -v p="$pgcpu" -v hz="$(getconf CLK_TCK)" 'BEGIN {
-      printf "  per login: %.2f transactions, %.3f WAL flushes; CPU %.0f us in PostgreSQL, %.0f us in the server(s) and HAProxy\n",
-        x / u, s / u, p / hz / u * 1e6, c / hz / u * 1e6 }' >&2
+    awk -v u="$LOGINS" -v x="$x" -v c="$cpu" -v p="$pgcpu" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+      printf "  per login: %.2f write transactions; CPU %.0f us in PostgreSQL, %.0f us in the server(s) and HAProxy\n",
+        x / u, p / hz / u * 1e6, c / hz / u * 1e6 }' >&2
   fi
   rt=$(curl -s -X POST "$A/auth/providers/anon-user/login" | python3 -c 'import json,sys; print(json.load(sys.stdin)["refresh_token"])')
   refresh=$(GUESTPASS_BENCH_REFRESH_TOKEN=$rt run "refresh" "$base/api/client/v2.0/auth/session" -s bench/refresh.lua | tail -1)
@@ -119,6 +130,7 @@ users=$(sql "$one" "SELECT count(*) FROM users")
 bytes=$(sql "$one" "SELECT sum(pg_total_relation_size(t::regclass)) FROM unnest(array['users', 'identities', 'sessions']) t")
 echo "  database: $bytes bytes in users, identities, sessions (with indexes) for $users anonymous users = $(( bytes / (users > 0 ? users : 1) )) bytes/user"
 kill "${PIDS[-1]}"
+per_login_flushes "$one"
 
 if ! command -v haproxy >/dev/null; then echo "no haproxy: the two-process figures are skipped"; exit 0; fi
 echo "== PostgreSQL, two processes behind HAProxy (round-robin; servers and PostgreSQL not pinned, wrk on core 1)"
@@ -138,3 +150,5 @@ PIDS+=($!)
 pid_lb=$!
 for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 series "http://127.0.0.1:$port" "$two" "$pid_a" "$pid_b" "$pid_lb"
+kill "$pid_a" "$pid_b"
+per_login_flushes "$two"
