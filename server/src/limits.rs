@@ -119,11 +119,16 @@ impl<K: BucketKey> RateLimit<K> {
     }
 }
 
-/// Runs a call of the (blocking) shared buckets on tokio's blocking pool.
+/// Runs a call of the (blocking) shared buckets on tokio's blocking pool. A panic there goes
+/// on in the handler (which the panic guard answers 500), as one in the store would.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, StoreError> {
-    tokio::task::spawn_blocking(f).await.unwrap_or_else(|e| Err(StoreError::Unavailable(e.to_string())))
+    match tokio::task::spawn_blocking(f).await {
+        Ok(result) => result,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => Err(StoreError::Unavailable(e.to_string())),
+    }
 }
 
 /// Backoff on failures: a key may fail `rate.count` times at once, then once per
