@@ -7,12 +7,14 @@
 #                             URL (postgres://guestpass@127.0.0.1:PORT/postgres); a cluster
 #                             started again keeps its port
 #   scripts/pg.sh stop DIR    stops it (fast shutdown), keeping the data
+#   scripts/pg.sh crash DIR   stops it as a crash would (immediate: no checkpoint, the next
+#                             start recovers from the WAL)
 #
 # DIR must be in a directory the unprivileged user can reach (e.g. made by `mktemp -d` in /tmp).
 # Debian's PostgreSQL 15 is expected in /usr/lib/postgresql/15/bin (scripts/setup.sh --test).
 set -euo pipefail
-cmd=${1:?usage: pg.sh start|stop DIR}
-dir=${2:?usage: pg.sh start|stop DIR}
+cmd=${1:?usage: pg.sh start|stop|crash DIR}
+dir=${2:?usage: pg.sh start|stop|crash DIR}
 BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 RUN_AS=guestpass-test
 
@@ -42,15 +44,21 @@ start)
   port=$(cat "$dir/port")
   # fsync off: the cluster is thrown away after the run and the tests never crash the machine,
   # only PostgreSQL's processes; each test creates a database, which is much faster without it.
+  # PG_DURABLE=1 keeps PostgreSQL's defaults (scripts/bench.sh measures durable commits).
+  durability="-c fsync=off -c full_page_writes=off"
+  [ "${PG_DURABLE:-0}" = 1 ] && durability=""
   as_owner "$BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 \
-    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$dir' -c max_connections=400 -c fsync=off -c full_page_writes=off" \
+    -o "-c listen_addresses=127.0.0.1 -c port=$port -c unix_socket_directories='$dir' -c max_connections=400 $durability" \
     start >/dev/null || { tail -20 "$dir/postgres.log"; exit 1; }
   echo "postgres://guestpass@127.0.0.1:$port/postgres"
   ;;
 stop)
   [ -f "$dir/data/postmaster.pid" ] && as_owner "$BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
   ;;
+crash)
+  [ -f "$dir/data/postmaster.pid" ] && as_owner "$BIN/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null
+  ;;
 *)
-  echo "usage: pg.sh start|stop DIR" >&2; exit 2
+  echo "usage: pg.sh start|stop|crash DIR" >&2; exit 2
   ;;
 esac

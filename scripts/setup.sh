@@ -31,6 +31,8 @@ apt_pkgs=(pkg-config build-essential curl ca-certificates)
 if [ "$WITH_TEST_TOOLS" = 1 ]; then apt_pkgs+=(chromium chromium-driver firefox-esr); fi
 # PostgreSQL 15 for the postgres stage (scripts/pg.sh runs its own throwaway clusters).
 if [ "$WITH_TEST_TOOLS" = 1 ] && [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then apt_pkgs+=(postgresql); fi
+# HAProxy for the multi stage (three servers behind a round-robin load balancer).
+if [ "$WITH_TEST_TOOLS" = 1 ]; then apt_pkgs+=(haproxy); fi
 command -v node >/dev/null 2>&1 || apt_pkgs+=(nodejs npm)
 # A venv for the metrics test's Prometheus parser (see the Python block below).
 if [ "$WITH_TEST_TOOLS" = 1 ]; then apt_pkgs+=(python3-venv); fi

@@ -3,6 +3,10 @@
 #   1. server unit and integration tests (real server on a free port, fresh SQLite file each),
 #      then the integration suite again against PostgreSQL (a fresh database each): a
 #      throwaway cluster (scripts/pg.sh), or the server GUESTPASS_TEST_DATABASE_URL names
+#   1b. several servers (multi): PostgreSQL, three server processes behind a real HAProxy
+#      (round-robin); realm-web's suite through it, then multi/processes.test.mjs (processes
+#      alternated on purpose, racing links, kill -9 of one process and a crash of PostgreSQL
+#      under load)
 #   2. SDK browser tests in headless Chromium and Firefox, on the release build the package
 #      ships (same crate, features and profile), against real servers (one with a 2-second
 #      access-token lifetime for the expiry tests) and a second origin that keeps the headers it
@@ -20,8 +24,8 @@
 # Set SKIP_SETUP=1 to skip the installer, BROWSERS="chrome" to run one browser.
 #
 # `scripts/test.sh STAGE...` runs only the named stages, in the order above:
-#   lint (cargo fmt --check, clippy native and wasm32), server, postgres, sdk-native, browser,
-#   package, compat, verifiers, e2e, release, fuzz. With no STAGE, every one runs.
+#   lint (cargo fmt --check, clippy native and wasm32), server, postgres, sdk-native, multi,
+#   browser, package, compat, verifiers, e2e, release, fuzz. With no STAGE, every one runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -29,7 +33,7 @@ ROOT=$(pwd)
 . scripts/env.sh
 BROWSERS=${BROWSERS:-chrome firefox}
 
-ALL_STAGES="lint server postgres sdk-native browser package compat verifiers e2e release fuzz"
+ALL_STAGES="lint server postgres sdk-native multi browser package compat verifiers e2e release fuzz"
 STAGES=${*:-$ALL_STAGES}
 for s in $STAGES; do
   case " $ALL_STAGES " in *" $s "*) ;; *) echo "unknown stage '$s'; stages: $ALL_STAGES"; exit 2 ;; esac
@@ -117,7 +121,59 @@ start_echo() {
 }
 
 # Every later stage talks to the debug server binary.
-case " $STAGES " in *" browser "*|*" compat "*|*" verifiers "*|*" e2e "*) cargo build -p guestpass-server ;; esac
+case " $STAGES " in *" multi "*|*" browser "*|*" compat "*|*" verifiers "*|*" e2e "*) cargo build -p guestpass-server ;; esac
+
+# free_port: a port on 127.0.0.1 that nothing answers on (HAProxy cannot bind port 0 and say
+# which it got).
+free_port() {
+  local port
+  for _ in $(seq 50); do
+    port=$((20000 + RANDOM % 40000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return 0; }
+  done
+  return 1
+}
+
+if wants multi; then
+  step "several servers: PostgreSQL, three processes behind HAProxy (round-robin)"
+  multi_started=$SECONDS
+  command -v haproxy >/dev/null || { echo "the multi stage needs haproxy: scripts/setup.sh --test"; exit 1; }
+  PG_DIR=$(mktemp -d /tmp/guestpass-pg.XXXXXX)
+  pg_url=$(scripts/pg.sh start "$PG_DIR")
+  mkdir -p "$WORK/multi-files"
+  # No key is handed to the processes: the first to start makes the signing key in the database
+  # and every other reads it there. --public-url is HAProxy's, the `iss` of every token.
+  lb_port=$(free_port); short_port=$(free_port)
+  multi_servers=() short_servers=() multi_pids=()
+  for name in a b c; do
+    start_server "multi-$name" --app-id guestpass-test --data "$pg_url" --files-dir "$WORK/multi-files" \
+      --trusted-proxy 127.0.0.1/32 --public-url "http://127.0.0.1:$lb_port"
+    multi_servers+=("$URL"); multi_pids+=("${PIDS[-1]}")
+  done
+  # realm-web's suite wants a server with 2-second access tokens too: three more, same database.
+  for name in a b c; do
+    start_server "multi-short-$name" --app-id guestpass-test --data "$pg_url" --files-dir "$WORK/multi-files" \
+      --trusted-proxy 127.0.0.1/32 --access-token-ttl 2s --public-url "http://127.0.0.1:$short_port"
+    short_servers+=("$URL")
+  done
+  scripts/haproxy-config.sh "$lb_port" "${multi_servers[@]}" > "$WORK/haproxy.cfg"
+  scripts/haproxy-config.sh "$short_port" "${short_servers[@]}" > "$WORK/haproxy-short.cfg"
+  for cfg in haproxy haproxy-short; do
+    haproxy -db -f "$WORK/$cfg.cfg" > "$WORK/$cfg.out" 2>&1 &
+    PIDS+=($!)
+  done
+  for port in "$lb_port" "$short_port"; do
+    for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
+  done
+  echo "HAProxy on 127.0.0.1:$lb_port and :$short_port before ${multi_servers[*]} and ${short_servers[*]}"
+  GUESTPASS_TEST_URL="http://127.0.0.1:$lb_port" GUESTPASS_TEST_SHORT_URL="http://127.0.0.1:$short_port" \
+    node --test compat/
+  GUESTPASS_MULTI_URL="http://127.0.0.1:$lb_port" GUESTPASS_MULTI_SERVERS="${multi_servers[*]}" \
+    GUESTPASS_MULTI_PIDS="${multi_pids[*]}" GUESTPASS_MULTI_PG_DIR="$PG_DIR" GUESTPASS_TEST_APP_ID=guestpass-test \
+    node --test multi/
+  scripts/pg.sh stop "$PG_DIR"; rm -rf "$PG_DIR"; PG_DIR=""
+  echo "multi stage: $((SECONDS - multi_started)) s"
+fi
 
 if wants browser; then
 step "SDK: browser tests ($BROWSERS) against real servers"

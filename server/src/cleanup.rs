@@ -34,7 +34,9 @@ pub async fn run(state: AppState) {
             Ok(pruned) => tracing::info!(pruned, "deleted expired confirmation and reset tokens"),
             Err(e) => tracing::warn!(error = %e, "token prune failed; retrying at the next interval"),
         }
-        state.limits.forget_idle();
+        if let Err(e) = state.limits.forget_idle().await {
+            tracing::warn!(error = %e, "pruning the shared rate-limit buckets failed; retrying at the next interval");
+        }
     }
 }
 

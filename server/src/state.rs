@@ -74,7 +74,7 @@ impl AppState {
             .unwrap_or_else(|| config.public_url.clone().unwrap_or_else(|| format!("http://{}", config.listen)));
         let outbox = Outbox::new(config.outbox_path(), link_base);
         let passwords = Passwords::new(config.password_queue);
-        let limits = Limits::from_config(&config);
+        let limits = Limits::from_config(&config, Arc::clone(&store).shared_buckets());
         let trusted_proxies = TrustedProxies::new(config.trusted_proxy.clone(), config.forwarded_header);
         Ok(AppState(Arc::new(Inner {
             config,

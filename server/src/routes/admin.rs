@@ -44,7 +44,7 @@ impl FromRequestParts<AppState> for Admin {
         let refused = || ApiError::new(StatusCode::UNAUTHORIZED, "InvalidAdminKey", "a valid admin key is required");
         let client = ClientAddr::from_request_parts(parts, state).await?;
         // Refused before the key is compared: a throttled guess must not learn if it was right.
-        state.limits.admin_key_failures.check(&client.key()).map_err(|wait| {
+        state.limits.admin_key_failures.check(&client.key()).await?.map_err(|wait| {
             ApiError::too_many_requests(
                 format!("too many wrong admin keys from this address; try again in {wait} s"),
                 wait,
@@ -55,7 +55,9 @@ impl FromRequestParts<AppState> for Admin {
         if state.admin_key.matches(&key) {
             Ok(Admin)
         } else {
-            state.limits.admin_key_failures.record_failure(&client.key());
+            if let Err(e) = state.limits.admin_key_failures.record_failure(&client.key()).await {
+                tracing::warn!(error = %e, "a wrong admin key could not be counted");
+            }
             tracing::warn!(client = %client.0, "admin API request with a wrong key");
             Err(refused())
         }

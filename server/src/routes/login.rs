@@ -143,6 +143,7 @@ async fn login_with(
                 .limits
                 .anonymous_signups
                 .check(&client.key())
+                .await?
                 .map_err(|wait| ApiError::rate_limited("anonymous sign-ups", wait).for_limit("anonymous_signup"))?;
             anonymous_login(&state, &body).await
         };
@@ -180,11 +181,11 @@ async fn userpass_identity(state: &AppState, client: ClientAddr, body: &LoginBod
     };
     let email = emails::canonical(username).map_err(|_| invalid_password())?;
     let limits = &state.limits;
-    limits.login_failures_by_account.check(&email).map_err(|wait| {
+    limits.login_failures_by_account.check(&email).await?.map_err(|wait| {
         ApiError::too_many_requests(format!("too many failed logins for this account; try again in {wait} s"), wait)
             .for_limit("login_failure")
     })?;
-    limits.login_failures_by_client.check(&client.key()).map_err(|wait| {
+    limits.login_failures_by_client.check(&client.key()).await?.map_err(|wait| {
         ApiError::too_many_requests(format!("too many failed logins from this address; try again in {wait} s"), wait)
             .for_limit("login_failure_per_address")
     })?;
@@ -193,8 +194,15 @@ async fn userpass_identity(state: &AppState, client: ClientAddr, body: &LoginBod
     let confirmed = account.as_ref().is_some_and(|a| a.confirmed);
     let checked = account.map(|a| a.password_hash);
     if !state.passwords.verify(password, checked.clone()).await? {
-        limits.login_failures_by_account.record_failure(&email);
-        limits.login_failures_by_client.record_failure(&client.key());
+        // Not counted only if the database is down, when the checks above refuse all the same.
+        for recorded in [
+            limits.login_failures_by_account.record_failure(&email).await,
+            limits.login_failures_by_client.record_failure(&client.key()).await,
+        ] {
+            if let Err(e) = recorded {
+                tracing::warn!(error = %e, "a failed login could not be counted");
+            }
+        }
         return Err(invalid_password());
     }
     if !confirmed {

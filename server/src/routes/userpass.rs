@@ -99,6 +99,7 @@ async fn register(
         .limits
         .registrations
         .check(&client.key())
+        .await?
         .map_err(|wait| ApiError::rate_limited("registrations", wait).for_limit("registration"))?;
     let email = emails::canonical(&required(body.email, "email")?)?;
     let password = required(body.password, "password")?;
@@ -143,7 +144,7 @@ async fn resend_confirmation(
 ) -> Result<StatusCode, ApiError> {
     check(&state, &app_id)?;
     let email = emails::canonical(&required(body.email, "email")?)?;
-    limit_mails(&state, client, &email)?;
+    limit_mails(&state, client, &email).await?;
     let lookup = email.clone();
     let account = state.store(move |store| store.userpass_account(&lookup)).await?;
     if account.is_some_and(|a| !a.confirmed) {
@@ -161,7 +162,7 @@ async fn send_reset(
 ) -> Result<StatusCode, ApiError> {
     check(&state, &app_id)?;
     let email = emails::canonical(&required(body.email, "email")?)?;
-    limit_mails(&state, client, &email)?;
+    limit_mails(&state, client, &email).await?;
     let lookup = email.clone();
     if state.store(move |store| store.userpass_account(&lookup)).await?.is_some() {
         mail_token(&state, email, TokenPurpose::Reset).await?;
@@ -171,13 +172,14 @@ async fn send_reset(
 
 /// Mails are limited per client and per recipient, whether the recipient is registered or not
 /// (a limit that only known emails reach would tell who is registered).
-fn limit_mails(state: &AppState, client: ClientAddr, email: &str) -> Result<(), ApiError> {
+async fn limit_mails(state: &AppState, client: ClientAddr, email: &str) -> Result<(), ApiError> {
     let limits = &state.limits;
     limits
         .mails_by_client
         .check(&client.key())
+        .await?
         .map_err(|wait| ApiError::rate_limited("mail requests", wait).for_limit("email_send"))?;
-    limits.mails_by_recipient.check(&email.to_owned()).map_err(|wait| {
+    limits.mails_by_recipient.check(&email.to_owned()).await?.map_err(|wait| {
         ApiError::too_many_requests(format!("too many mails asked for this email; try again in {wait} s"), wait)
             .for_limit("email_send_per_recipient")
     })

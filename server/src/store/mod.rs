@@ -7,7 +7,10 @@ mod postgres;
 mod signing_keys;
 mod sqlite;
 
-pub use postgres::{redacted as redacted_url, PostgresStore, SWEEP_LOCK as POSTGRES_SWEEP_LOCK};
+pub use postgres::{
+    redacted as redacted_url, PostgresStore, SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION,
+    SWEEP_LOCK as POSTGRES_SWEEP_LOCK,
+};
 pub use signing_keys::{SigningKeyRecord, SigningKeyStore};
 pub use sqlite::SqliteStore;
 
@@ -452,4 +455,33 @@ pub trait Store: BlogStore + SigningKeyStore {
     /// Revokes one session of a user (its refresh token is refused from then on); an
     /// anonymous user goes with it, as at logout. `None` if the user has no such session.
     fn revoke_session(&self, user_id: &str, session_id: &str) -> StoreResult<Option<EndedSession>>;
+
+    /// The rate limits' buckets kept in the database, where several processes share it
+    /// (PostgreSQL); `None` where one process has the database (SQLite), whose limits stay in
+    /// that process's memory.
+    fn shared_buckets(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn SharedBuckets>> {
+        None
+    }
+}
+
+/// A bucket's rate: `count` events, refilled evenly over `period`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BucketRate {
+    pub count: u32,
+    pub period: std::time::Duration,
+}
+
+/// Token buckets (GCRA) every process on one database takes from, each `(bucket, key)` one
+/// row updated in one statement, so that N processes do not multiply a limit by N. Keys are
+/// kept as their SHA-256 (they are client addresses and emails).
+pub trait SharedBuckets: std::fmt::Debug + Send + Sync + 'static {
+    /// Takes a token from `key`'s bucket; if it has none, records the refusal and returns
+    /// how long until it has one.
+    fn take(&self, bucket: &str, key: &str, rate: BucketRate) -> StoreResult<Option<std::time::Duration>>;
+
+    /// How long `key` stays refused since its last refused `take`, if it still is.
+    fn refused_for(&self, bucket: &str, key: &str) -> StoreResult<Option<std::time::Duration>>;
+
+    /// Deletes the buckets that are full again and refuse nobody; returns how many.
+    fn forget_full(&self) -> StoreResult<usize>;
 }

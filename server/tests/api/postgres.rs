@@ -20,8 +20,10 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
+const SCHEMA: usize = guestpass_server::store::POSTGRES_SCHEMA_VERSION;
+
 /// The PostgreSQL server of this pass, or `None` (and a note) in the SQLite pass.
-fn postgres_server(test: &str) -> Option<String> {
+pub(crate) fn postgres_server(test: &str) -> Option<String> {
     let url = test_database_url();
     if url.is_none() {
         eprintln!("{test}: skipped, GUESTPASS_TEST_DATABASE_URL is not set (scripts/test.sh postgres sets it)");
@@ -30,7 +32,7 @@ fn postgres_server(test: &str) -> Option<String> {
 }
 
 /// A new empty database on the test server, dropped with the value.
-fn new_database(server: &str) -> TestDb {
+pub(crate) fn new_database(server: &str) -> TestDb {
     TestDb::Postgres { server: server.to_owned(), name: create_postgres_database(server) }
 }
 
@@ -63,7 +65,7 @@ async fn servers_starting_at_once_on_an_empty_database_all_come_up() {
         }
         let version = db.query_i64("SELECT version::bigint FROM guestpass_schema");
         let rows = db.query_i64("SELECT count(*) FROM guestpass_schema");
-        assert_eq!((version, rows), (2, 1), "round {round}: migrated once");
+        assert_eq!((version, rows), (SCHEMA as i64, 1), "round {round}: migrated once");
     }
 }
 
@@ -76,16 +78,21 @@ async fn a_database_migrated_by_a_newer_server_is_refused_and_left_alone() {
     db.execute("UPDATE guestpass_schema SET version = version + 1; CREATE TABLE from_the_future (x integer);");
     let refused = Application::build(config_for(&db, dir.path())).await.err().expect("a newer schema is refused");
     let message = format!("{refused:#}");
-    assert!(message.contains("schema version 3 is newer than this server knows (2)"), "{message}");
+    let newer = format!("schema version {} is newer than this server knows ({SCHEMA})", SCHEMA + 1);
+    assert!(message.contains(&newer), "{message}");
     assert!(message.contains("upgrade guestpass-server"), "{message}");
-    assert_eq!(db.query_i64("SELECT version::bigint FROM guestpass_schema"), 3, "nothing was rolled back");
+    assert_eq!(
+        db.query_i64("SELECT version::bigint FROM guestpass_schema"),
+        SCHEMA as i64 + 1,
+        "nothing was rolled back"
+    );
     assert_eq!(db.query_i64("SELECT count(*) FROM from_the_future"), 0);
 }
 
 /// A `guestpass-server` process; killed when dropped.
-struct Process {
+pub(crate) struct Process {
     child: Child,
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Drop for Process {
@@ -102,7 +109,7 @@ fn start_process(data: &TestDb, files: &std::path::Path) -> Process {
     start_process_with(data, files, |_| {})
 }
 
-fn start_process_with(data: &TestDb, files: &std::path::Path, adjust: impl FnOnce(&mut Command)) -> Process {
+pub(crate) fn start_process_with(data: &TestDb, files: &std::path::Path, adjust: impl FnOnce(&mut Command)) -> Process {
     let mut command = Command::new(env!("CARGO_BIN_EXE_guestpass-server"));
     command
         .args(["--listen", "127.0.0.1:0", "--app-id", APP_ID, "--anonymous-signup-limit", "100000/1h"])
@@ -126,7 +133,7 @@ fn start_process_with(data: &TestDb, files: &std::path::Path, adjust: impl FnOnc
     Process { child, base }
 }
 
-fn app_url(base: &str, path: &str) -> String {
+pub(crate) fn app_url(base: &str, path: &str) -> String {
     format!("{base}/api/client/v2.0/app/{APP_ID}{path}")
 }
 

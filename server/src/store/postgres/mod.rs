@@ -24,11 +24,12 @@ use ::postgres::{error::SqlState, types::ToSql, GenericClient, NoTls, Row, State
 use super::*;
 
 mod blog;
+mod buckets;
 mod schema;
 mod signing_keys;
 
-pub use schema::SWEEP_LOCK;
 use schema::{MIGRATIONS, MIGRATION_LOCK};
+pub use schema::{SWEEP_LOCK, VERSION as SCHEMA_VERSION};
 
 /// How long a request waits for a pooled connection (or for a new one to connect) before it
 /// is answered 503: while the database is down, clients hear so quickly.
@@ -935,5 +936,9 @@ impl Store for PostgresStore {
             }
             Ok(Some(EndedSession { user_id: user_id.to_owned(), user_deleted: is_anonymous }))
         })
+    }
+
+    fn shared_buckets(self: std::sync::Arc<Self>) -> Option<std::sync::Arc<dyn SharedBuckets>> {
+        Some(self)
     }
 }

@@ -104,7 +104,26 @@ pub(super) const MIGRATIONS: &[&str] = &[
         signs_from_ms  bigint NOT NULL
     );
 "#,
+    // issue 9, shared limits: one row per rate-limit bucket (GCRA, times in microseconds of the
+    // database's clock). UNLOGGED: a bucket's update then waits for no WAL flush, and a crash
+    // of PostgreSQL empties the table, which refills every bucket (as a restart of a process
+    // does for the in-memory limits).
+    r#"
+    CREATE UNLOGGED TABLE rate_buckets (
+        bucket         text NOT NULL,
+        key            bytea NOT NULL,
+        -- The theoretical arrival time: the bucket is full again at tat.
+        tat            bigint NOT NULL,
+        -- Until when the last refused take refuses the key (the failure throttles).
+        refused_until  bigint NOT NULL,
+        checked_at     bigint NOT NULL,
+        PRIMARY KEY (bucket, key)
+    );
+"#,
 ];
+
+/// The schema version this server migrates to (and the newest it accepts).
+pub const VERSION: usize = MIGRATIONS.len();
 
 /// The advisory lock every starting server takes around its migrations, so that of servers
 /// starting at once on one database one migrates and the others then find it done. Any fixed
