@@ -3,7 +3,8 @@
 #   1. server unit and integration tests (real server on a free port, fresh SQLite file each),
 #      then the integration suite again against PostgreSQL (a fresh database each): a
 #      throwaway cluster (scripts/pg.sh), or the server GUESTPASS_TEST_DATABASE_URL names
-#   2. SDK browser tests in headless Chromium and Firefox, on the release build the package
+#   2. SDK browser tests in headless Chromium, Firefox and WebKit (WebKitGTK's MiniBrowser on a
+#      virtual display, docs/webkit.md), on the release build the package
 #      ships (same crate, features and profile), against real servers (one with a 2-second
 #      access-token lifetime for the expiry tests) and a second origin that keeps the headers it
 #      receives (scripts/header-echo.mjs)
@@ -15,7 +16,8 @@
 #      a handler panic there answers 500 and the server goes on
 #   7. every cargo-fuzz target in server/fuzz for FUZZ_SECONDS (default 60) each, failing on
 #      any panic, hang or leak (nightly toolchain, cargo-fuzz)
-# Set SKIP_SETUP=1 to skip the installer, BROWSERS="chrome" to run one browser.
+# Set SKIP_SETUP=1 to skip the installer, BROWSERS="chrome" to run one browser (of chrome,
+# firefox, webkit).
 #
 # `scripts/test.sh STAGE...` runs only the named stages, in the order above:
 #   lint (cargo fmt --check, clippy native and wasm32), server, postgres, sdk-native, browser,
@@ -25,7 +27,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 [ "${SKIP_SETUP:-0}" = 1 ] || scripts/setup.sh --test
 . scripts/env.sh
-BROWSERS=${BROWSERS:-chrome firefox}
+BROWSERS=${BROWSERS:-chrome firefox webkit}
 
 ALL_STAGES="lint server postgres sdk-native browser package compat e2e release fuzz"
 STAGES=${*:-$ALL_STAGES}
@@ -123,10 +125,21 @@ export GUESTPASS_TEST_LIMITED_URL=$URL
 start_echo; export GUESTPASS_TEST_ECHO_URL=$URL
 export GUESTPASS_TEST_APP_ID=guestpass-test
 browser_flags=()
-for b in $BROWSERS; do browser_flags+=("--$b"); done
+webkit=0
+for b in $BROWSERS; do
+  case $b in webkit) webkit=1 ;; *) browser_flags+=("--$b") ;; esac
+done
 # --release: the profile scripts/build-sdk.sh packages (Cargo.toml), so the suites run the code
 # that ships.
-wasm-pack test --release --headless "${browser_flags[@]}"
+[ ${#browser_flags[@]} -eq 0 ] || wasm-pack test --release --headless "${browser_flags[@]}"
+if [ "$webkit" = 1 ]; then
+  # WebKitGTK's WebDriver in the runner's Safari slot; its MiniBrowser needs an X display, so a
+  # virtual one (docs/webkit.md).
+  webkit_started=$SECONDS
+  xvfb-run -a -s "-screen 0 1280x1024x24" \
+    wasm-pack test --release --headless --safari --safaridriver "${WEBKIT_DRIVER:-/usr/bin/WebKitWebDriver}"
+  echo "webkit suites: $((SECONDS - webkit_started)) s"
+fi
 fi
 
 # The package's size is printed on every run, whichever stages run; e2e loads pkg/.
