@@ -11,7 +11,8 @@
 #   3. the release build of the SDK package into pkg/, with its size
 #   4. the unmodified realm-web npm package against a real server (Node's test runner)
 #   5. the demo's whole story in headless Chromium with playwright-core (screenshots in
-#      artifacts/e2e/)
+#      artifacts/e2e/); several tabs in Chromium, and several windows of one WebKit session
+#      over WebDriver (e2e/webkit-tabs.test.mjs)
 #   6. the release build of the server (`cargo build --release`, LTO: minutes on 2 cores):
 #      a handler panic there answers 500 and the server goes on
 #   7. every cargo-fuzz target in server/fuzz for FUZZ_SECONDS (default 60) each, failing on
@@ -155,13 +156,15 @@ node --test compat/
 fi
 
 if wants e2e; then
-step "pages in headless Chromium (playwright-core): the demo's story, several tabs"
+step "pages in headless Chromium (playwright-core): the demo's story, several tabs; several windows in WebKit (WebDriver)"
 E2E_KEY="e2e-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 start_server e2e --app-id guestpass-demo --www "$ROOT/www" --pkg "$ROOT/pkg" --admin-key "$E2E_KEY"
 export GUESTPASS_E2E_URL=$URL GUESTPASS_E2E_ADMIN_KEY=$E2E_KEY
 start_server tabs --app-id guestpass-tabs --www "$ROOT/e2e/tabs" --pkg "$ROOT/pkg" --access-token-ttl 2s
 export GUESTPASS_TABS_URL=$URL
-node --test e2e/
+# Under a virtual display: e2e/webkit-tabs.test.mjs drives WebKitGTK's MiniBrowser (headless
+# Chromium ignores it).
+xvfb-run -a -s "-screen 0 1280x1024x24" node --test e2e/
 fi
 
 if wants release; then
