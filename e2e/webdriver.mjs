@@ -105,7 +105,7 @@ export class Session {
 
   /**
    * Opens a new top-level window (not switched to); its handle. A window rather than a tab:
-   * WebKit's background tabs are hidden, and it throttles their timers.
+   * WebKit's background tabs are `hidden` (document.visibilityState), its windows visible.
    */
   async newWindow() {
     return (await this.#send("POST", "/window/new", { type: "window" })).handle;

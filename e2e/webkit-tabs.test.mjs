@@ -189,7 +189,7 @@ test("a refresh storm over several windows makes one refresh request", async () 
     const tokens = [];
     for (const handle of handles) {
       await session.switchTo(handle);
-      // The other windows take the new token from storage (the relay's message, in WebKit).
+      // The other windows take the new token from storage, at its `storage` event.
       await until(session, (expired) => guestpass.app.currentUser.accessToken !== expired, 1000, expired);
       tokens.push(await session.run(() => guestpass.app.currentUser.accessToken));
     }

@@ -35,7 +35,6 @@ use crate::error::{Error, Result, INVALID_ARGUMENT};
 use crate::events::{Change, Kind, Risk};
 use crate::persist;
 use crate::session;
-use crate::tabs;
 use crate::transport::Outgoing;
 use crate::user::UserState;
 
@@ -233,17 +232,14 @@ impl App {
 
     /// The Web Platform features the SDK does without in this browser, each a way it falls back:
     /// `"web-locks"` (no `navigator.locks`: tabs may each log in once, then converge),
-    /// `"storage-persist"` (no `navigator.storage.persist`: `requestPersistentStorage` resolves
-    /// `false` without asking), `"storage-events"` (WebKit: the SDK relays its writes to the
-    /// other tabs on a `BroadcastChannel`, src/tabs.rs).
-    #[wasm_bindgen(getter, unchecked_return_type = "Array<\"web-locks\" | \"storage-persist\" | \"storage-events\">")]
+    /// `"storage-persist"` (no `navigator.storage.persist`, as in WebKitGTK:
+    /// `requestPersistentStorage` resolves `false` without asking).
+    #[wasm_bindgen(getter, unchecked_return_type = "Array<\"web-locks\" | \"storage-persist\">")]
     pub fn fallbacks(&self) -> Array {
         let list = Array::new();
-        for (name, missing) in [
-            ("web-locks", browser::navigator("locks").is_none()),
-            ("storage-persist", !persist::available()),
-            ("storage-events", tabs::relayed()),
-        ] {
+        for (name, missing) in
+            [("web-locks", browser::navigator("locks").is_none()), ("storage-persist", !persist::available())]
+        {
             if missing {
                 list.push(&name.into());
             }

@@ -21,7 +21,6 @@ use guestpass_protocol::page::StorageArea;
 use guestpass_protocol::stored::{StoredUser, UserIds};
 
 use crate::codec::{self, JsData};
-use crate::tabs;
 
 /// A user record as the SDK stores it.
 pub(crate) type Record = StoredUser<JsData>;
@@ -61,18 +60,11 @@ impl Backend for WebStorage {
     }
 
     fn set(&self, key: &str, value: &str) -> bool {
-        let stored = self.raw().set_item(key, value).is_ok();
-        if stored && self.0 {
-            tabs::wrote(key, Some(value));
-        }
-        stored
+        self.raw().set_item(key, value).is_ok()
     }
 
     fn remove(&self, key: &str) {
         let _ = self.raw().remove_item(key);
-        if self.0 {
-            tabs::wrote(key, None);
-        }
     }
 }
 

@@ -1,5 +1,5 @@
 //! What differs in WebKit, handled by the SDK and reported (`app.fallbacks`, `identity-at-risk` /
-//! `storage-capped`). These run in every browser: where a feature is only missing in some, the
+//! `storage-capped`); how tabs follow each other there is e2e/webkit-tabs.test.mjs's. These run in every browser: where a feature is only missing in some, the
 //! test removes it from the page (an own property of `navigator` shadows the prototype's), so
 //! the fallback is exercised everywhere, and in WebKit for real (docs/webkit.md).
 
@@ -72,36 +72,6 @@ async fn without_storage_persist_the_app_says_so_and_resolves_false() {
     drop(hidden);
     // WebKitGTK has no `navigator.storage` at all (docs/webkit.md); Chromium and Firefox do.
     assert_eq!(fallbacks(&app).contains(&"storage-persist".to_owned()), in_webkit(), "{:?}", fallbacks(&app));
-}
-
-#[wasm_bindgen_test]
-async fn in_webkit_the_sdk_relays_its_writes_to_other_tabs() {
-    fresh_page();
-    // Another tab's channel, as far as the relay can tell: a second `BroadcastChannel` object
-    // of the same name receives what the SDK's posts.
-    let listen = Function::new_no_args(
-        "window.__relayed = []; const c = new BroadcastChannel('guestpass');
-         c.onmessage = (e) => window.__relayed.push(e.data); window.__relay = c;",
-    );
-    listen.call0(&JsValue::NULL).unwrap();
-    let app = new_app(server());
-
-    let user = log_in(&app, anonymous(None)).await;
-    sleep(100).await;
-
-    let relayed: Array = get(&window(), "__relayed").dyn_into().unwrap();
-    let close = Function::new_no_args("window.__relay.close();");
-    close.call0(&JsValue::NULL).unwrap();
-    let key = user_key(&get_string(&user, "id"));
-    let announced = relayed.iter().find(|m| Reflect::get_u32(m, 0).unwrap().as_string().as_deref() == Some(&key));
-    if in_webkit() {
-        assert_eq!(fallbacks(&app), ["storage-persist", "storage-events"]);
-        let announced = announced.expect("the user's record is announced");
-        assert_eq!(Reflect::get_u32(&announced, 1).unwrap().as_string(), stored(&key), "with what was stored");
-    } else {
-        assert!(fallbacks(&app).is_empty(), "{:?}", fallbacks(&app));
-        assert_eq!(relayed.length(), 0, "storage events reach the other tabs: no relay");
-    }
 }
 
 #[wasm_bindgen_test]
