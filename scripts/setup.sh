@@ -4,7 +4,8 @@
 #   scripts/setup.sh          what the demo needs: the wasm target, wasm-pack, wasm-bindgen-cli
 #                             (the exact version in Cargo.lock) and npm's wasm-opt
 #   scripts/setup.sh --test   also what the tests need: Chromium + chromedriver, Firefox ESR +
-#                             geckodriver, realm-web and playwright-core from npm, cargo-fuzz
+#                             geckodriver, WebKitGTK's WebDriver + xvfb, realm-web and
+#                             playwright-core from npm, cargo-fuzz
 #                             (the fuzz stage; it also needs a nightly toolchain, checked here),
 #                             PostgreSQL 15
 #
@@ -29,6 +30,9 @@ export PATH="$HOME/.cargo/bin:$PATH"
 # --- Debian packages -------------------------------------------------------------------------
 apt_pkgs=(pkg-config build-essential curl ca-certificates)
 if [ "$WITH_TEST_TOOLS" = 1 ]; then apt_pkgs+=(chromium chromium-driver firefox-esr); fi
+# WebKit (docs/webkit.md): WebKitGTK's WebDriver (its MiniBrowser comes with libwebkit2gtk-4.1-0),
+# and a virtual X display for it (xvfb-run needs xauth, only recommended by xvfb).
+if [ "$WITH_TEST_TOOLS" = 1 ]; then apt_pkgs+=(webkit2gtk-driver xvfb xauth); fi
 # PostgreSQL 15 for the postgres stage (scripts/pg.sh runs its own throwaway clusters).
 if [ "$WITH_TEST_TOOLS" = 1 ] && [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then apt_pkgs+=(postgresql); fi
 # HAProxy for the multi stage (three servers behind a round-robin load balancer).

@@ -7,7 +7,8 @@
 #      (round-robin); realm-web's suite through it, then multi/processes.test.mjs (processes
 #      alternated on purpose, racing links, kill -9 of one process and a crash of PostgreSQL
 #      under load)
-#   2. SDK browser tests in headless Chromium and Firefox, on the release build the package
+#   2. SDK browser tests in headless Chromium, Firefox and WebKit (WebKitGTK's MiniBrowser on a
+#      virtual display, docs/webkit.md), on the release build the package
 #      ships (same crate, features and profile), against real servers (one with a 2-second
 #      access-token lifetime for the expiry tests) and a second origin that keeps the headers it
 #      receives (scripts/header-echo.mjs)
@@ -16,12 +17,14 @@
 #   4b. access tokens checked by verifiers no one here wrote (Node jose, Python PyJWT), and the
 #      examples/ verifiers, against real servers fetching their JWKS (rotation included)
 #   5. the demo's whole story in headless Chromium with playwright-core (screenshots in
-#      artifacts/e2e/)
+#      artifacts/e2e/); several tabs in Chromium, and several windows of one WebKit session
+#      over WebDriver (e2e/webkit-tabs.test.mjs)
 #   6. the release build of the server (`cargo build --release`, LTO: minutes on 2 cores):
 #      a handler panic there answers 500 and the server goes on
 #   7. every cargo-fuzz target in server/fuzz for FUZZ_SECONDS (default 60) each, failing on
 #      any panic, hang or leak (nightly toolchain, cargo-fuzz)
-# Set SKIP_SETUP=1 to skip the installer, BROWSERS="chrome" to run one browser.
+# Set SKIP_SETUP=1 to skip the installer, BROWSERS="chrome" to run one browser (of chrome,
+# firefox, webkit).
 #
 # `scripts/test.sh STAGE...` runs only the named stages, in the order above:
 #   lint (cargo fmt --check, clippy native and wasm32), server, postgres, sdk-native, multi,
@@ -31,7 +34,7 @@ cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 [ "${SKIP_SETUP:-0}" = 1 ] || scripts/setup.sh --test
 . scripts/env.sh
-BROWSERS=${BROWSERS:-chrome firefox}
+BROWSERS=${BROWSERS:-chrome firefox webkit}
 
 ALL_STAGES="lint server postgres sdk-native multi browser package compat verifiers e2e release fuzz"
 STAGES=${*:-$ALL_STAGES}
@@ -184,10 +187,21 @@ export GUESTPASS_TEST_LIMITED_URL=$URL
 start_echo; export GUESTPASS_TEST_ECHO_URL=$URL
 export GUESTPASS_TEST_APP_ID=guestpass-test
 browser_flags=()
-for b in $BROWSERS; do browser_flags+=("--$b"); done
+webkit=0
+for b in $BROWSERS; do
+  case $b in webkit) webkit=1 ;; *) browser_flags+=("--$b") ;; esac
+done
 # --release: the profile scripts/build-sdk.sh packages (Cargo.toml), so the suites run the code
 # that ships.
-wasm-pack test --release --headless "${browser_flags[@]}"
+[ ${#browser_flags[@]} -eq 0 ] || wasm-pack test --release --headless "${browser_flags[@]}"
+if [ "$webkit" = 1 ]; then
+  # WebKitGTK's WebDriver in the runner's Safari slot; its MiniBrowser needs an X display, so a
+  # virtual one (docs/webkit.md).
+  webkit_started=$SECONDS
+  xvfb-run -a -s "-screen 0 1280x1024x24" \
+    wasm-pack test --release --headless --safari --safaridriver "${WEBKIT_DRIVER:-/usr/bin/WebKitWebDriver}"
+  echo "webkit suites: $((SECONDS - webkit_started)) s"
+fi
 fi
 
 # The package's size is printed on every run, whichever stages run; e2e loads pkg/.
@@ -228,13 +242,15 @@ wait $NODE_PID; wait $PY_PID
 fi
 
 if wants e2e; then
-step "pages in headless Chromium (playwright-core): the demo's story, several tabs"
+step "pages in headless Chromium (playwright-core): the demo's story, several tabs; several windows in WebKit (WebDriver)"
 E2E_KEY="e2e-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 start_server e2e --app-id guestpass-demo --www "$ROOT/www" --pkg "$ROOT/pkg" --admin-key "$E2E_KEY"
 export GUESTPASS_E2E_URL=$URL GUESTPASS_E2E_ADMIN_KEY=$E2E_KEY
 start_server tabs --app-id guestpass-tabs --www "$ROOT/e2e/tabs" --pkg "$ROOT/pkg" --access-token-ttl 2s
 export GUESTPASS_TABS_URL=$URL
-node --test e2e/
+# Under a virtual display: e2e/webkit-tabs.test.mjs drives WebKitGTK's MiniBrowser (headless
+# Chromium ignores it).
+xvfb-run -a -s "-screen 0 1280x1024x24" node --test e2e/
 fi
 
 if wants release; then

@@ -13,6 +13,7 @@ use guestpass_protocol::answers::{AuthProvider, SessionAnswer};
 use guestpass_protocol::page::{StorageArea, UserStatus};
 use guestpass_protocol::CLIENT_API;
 
+use crate::browser;
 use crate::codec::{self, JsData};
 use crate::credentials::Provider;
 use crate::error::{Error, Result, INVALID_ARGUMENT};
@@ -357,6 +358,9 @@ impl AppState {
         }
         if self.storage.area() == StorageArea::Memory && !user.warned_memory.replace(true) {
             self.emit(Kind::AtRisk(Risk::Memory), user, false);
+        }
+        if self.storage.area() == StorageArea::Local && browser::webkit() && !user.warned_capped.replace(true) {
+            self.emit(Kind::AtRisk(Risk::StorageCapped), user, false);
         }
         if let Some((expires_at, left)) = user.expiry() {
             let near = left <= self.expiry_warning;

@@ -27,3 +27,11 @@ pub(crate) fn set(target: &JsValue, name: &str, value: &JsValue) {
 pub(crate) fn navigator(name: &str) -> Option<JsValue> {
     get(&get(&web_sys::window()?.into(), "navigator")?, name)
 }
+
+/// Whether the page runs in WebKit (Safari, every iOS browser, WebKitGTK), told by a feature of
+/// its JavaScript engine rather than the user agent: JavaScriptCore gives every `Error` its own
+/// `line` property (V8 and SpiderMonkey do not). WebKit deletes a site's script-writable storage
+/// after seven days without a visit (docs/webkit.md).
+pub(crate) fn webkit() -> bool {
+    get(&js_sys::Error::new("").into(), "line").is_some()
+}

@@ -15,8 +15,10 @@
 //!   or its record vanished (a non-anonymous user can log in again, so that is not a risk);
 //! - `identity-at-risk`: an anonymous user may be lost, with a `reason`: `memory` (it lives only
 //!   in this page's memory), `storage-cleared` (its stored record vanished underneath this tab,
-//!   which still holds it) or `expiring` (the server will delete it for inactivity soon, at
-//!   `expiresAt`). The page can then ask the reader to link an identity.
+//!   which still holds it), `storage-capped` (it is in `localStorage` in WebKit, which deletes
+//!   that storage after seven days without a visit: src/browser.rs) or `expiring` (the server
+//!   will delete it for inactivity soon, at `expiresAt`). The page can then ask the reader to
+//!   link an identity.
 //!
 //! Changes are reported synchronously, after the change is made and stored, with no internal
 //! state borrowed: a listener may read `app.currentUser` or start any call. The SDK never
@@ -45,6 +47,8 @@ pub(crate) enum Kind {
 pub(crate) enum Risk {
     Memory,
     StorageCleared,
+    /// Kept in `localStorage` in WebKit, which deletes it after seven days without a visit.
+    StorageCapped,
     /// When the server will delete the user (epoch seconds, server clock).
     Expiring(f64),
 }

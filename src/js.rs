@@ -23,7 +23,7 @@ use guestpass_protocol::page::{
     StorageArea, UserIdentity,
 };
 use guestpass_protocol::Secret;
-use js_sys::{Function, Object, Promise, WeakRef};
+use js_sys::{Array, Function, Object, Promise, WeakRef};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
@@ -101,12 +101,13 @@ export type ChangeKind =
  *   data changed otherwise (or vanished, for a user that can log in again).
  * - `identity-at-risk`: an anonymous user may be lost, so the page may want the reader to link
  *   it: it lives only in memory (`"memory"`), its stored data vanished while this tab still
- *   holds it (`"storage-cleared"`), or the server will delete it for inactivity at `expiresAt`
- *   (epoch seconds, `"expiring"`).
+ *   holds it (`"storage-cleared"`), it is in `localStorage` in WebKit (Safari, iOS browsers),
+ *   which deletes that storage after seven days without a visit (`"storage-capped"`), or the
+ *   server will delete it for inactivity at `expiresAt` (epoch seconds, `"expiring"`).
  */
 export type ChangeEvent =
   | { kind: Exclude<ChangeKind, "identity-at-risk">; user: User; remote: boolean }
-  | { kind: "identity-at-risk"; user: User; remote: boolean; reason: "memory" | "storage-cleared" }
+  | { kind: "identity-at-risk"; user: User; remote: boolean; reason: "memory" | "storage-cleared" | "storage-capped" }
   | { kind: "identity-at-risk"; user: User; remote: boolean; reason: "expiring"; expiresAt: number };
 
 /** A change listener: called synchronously after the change; what it throws is ignored. */
@@ -227,6 +228,23 @@ impl App {
         let storage = self.state.storage.area();
         let durable = storage == StorageArea::Local;
         codec::to_js(&Persistence { storage, durable, fallback: self.state.storage.fell_back() })
+    }
+
+    /// The Web Platform features the SDK does without in this browser, each a way it falls back:
+    /// `"web-locks"` (no `navigator.locks`: tabs may each log in once, then converge),
+    /// `"storage-persist"` (no `navigator.storage.persist`, as in WebKitGTK:
+    /// `requestPersistentStorage` resolves `false` without asking).
+    #[wasm_bindgen(getter, unchecked_return_type = "Array<\"web-locks\" | \"storage-persist\">")]
+    pub fn fallbacks(&self) -> Array {
+        let list = Array::new();
+        for (name, missing) in
+            [("web-locks", browser::navigator("locks").is_none()), ("storage-persist", !persist::available())]
+        {
+            if missing {
+                list.push(&name.into());
+            }
+        }
+        list
     }
 
     /// Asks the browser to keep the site's storage (`navigator.storage.persist()`); whether it
@@ -629,6 +647,7 @@ fn report(app: &Rc<AppState>, listeners: &Listeners, change: &Change<'_>) {
         Kind::Storage => (ChangeKind::Storage, None, None),
         Kind::AtRisk(Risk::Memory) => (ChangeKind::IdentityAtRisk, Some(RiskReason::Memory), None),
         Kind::AtRisk(Risk::StorageCleared) => (ChangeKind::IdentityAtRisk, Some(RiskReason::StorageCleared), None),
+        Kind::AtRisk(Risk::StorageCapped) => (ChangeKind::IdentityAtRisk, Some(RiskReason::StorageCapped), None),
         Kind::AtRisk(Risk::Expiring(at)) => (ChangeKind::IdentityAtRisk, Some(RiskReason::Expiring), Some(at)),
     };
     let user = JsData(handle(app, change.user));

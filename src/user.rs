@@ -43,6 +43,8 @@ pub(crate) struct UserState {
     pub(crate) warned: Cell<bool>,
     /// Set once `identity-at-risk` / `memory` was reported.
     pub(crate) warned_memory: Cell<bool>,
+    /// Set once `identity-at-risk` / `storage-capped` was reported.
+    pub(crate) warned_capped: Cell<bool>,
     /// After a refresh failed without a definitive answer: when the next may be tried.
     pub(crate) backoff: RefCell<Option<Backoff>>,
 }
@@ -66,6 +68,7 @@ impl UserState {
             vanished: Cell::new(false),
             warned: Cell::new(false),
             warned_memory: Cell::new(false),
+            warned_capped: Cell::new(false),
             backoff: RefCell::new(None),
         })
     }

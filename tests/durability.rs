@@ -174,16 +174,15 @@ async fn corrupt_or_partial_records_are_dropped_at_construction_without_throwing
 #[wasm_bindgen_test]
 async fn request_persistent_storage_asks_the_browser_only_for_local_storage() {
     fresh_page();
-    // Stub `navigator.storage.persist` (Firefox would prompt): count the calls, answer `true`.
+    // Stub `navigator.storage` (Firefox would prompt; WebKitGTK has none): count the calls to
+    // `persist`, answer `true`. An own property of `navigator` shadows the prototype's getter.
     let stub = js_sys::Function::new_no_args(
-        "const m = StorageManager.prototype;
-         if (!m.__realPersist) m.__realPersist = m.persist;
-         window.__persistCalls = 0;
-         m.persist = function () { window.__persistCalls++; return Promise.resolve(true); };",
+        "window.__persistCalls = 0;
+         const persist = () => { window.__persistCalls++; return Promise.resolve(true); };
+         Object.defineProperty(navigator, 'storage', { value: { persist }, configurable: true });",
     );
     stub.call0(&JsValue::NULL).unwrap();
-    let restore =
-        js_sys::Function::new_no_args("StorageManager.prototype.persist = StorageManager.prototype.__realPersist;");
+    let restore = js_sys::Function::new_no_args("delete navigator.storage;");
 
     let local = call(&new_app(server()), "requestPersistentStorage", &[]).await;
     let memory = new_app_config(server(), &[("storage", "memory".into())]);

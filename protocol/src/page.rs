@@ -135,6 +135,8 @@ pub enum RiskReason {
     Memory,
     /// Its stored record vanished while this tab holds it.
     StorageCleared,
+    /// It is kept in a storage the browser deletes after days without a visit (WebKit's cap).
+    StorageCapped,
     /// The server will delete it for inactivity soon.
     Expiring,
 }
@@ -259,6 +261,7 @@ mod tests {
             json!({"kind":"identity-at-risk","user":null,"remote":false,"reason":"expiring","expiresAt":1772323200.0})
         );
         assert_eq!(serde_json::to_value(RiskReason::StorageCleared).unwrap(), json!("storage-cleared"));
+        assert_eq!(serde_json::to_value(RiskReason::StorageCapped).unwrap(), json!("storage-capped"));
     }
 
     #[test]
