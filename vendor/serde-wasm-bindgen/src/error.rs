@@ -27,13 +27,28 @@ impl Error {
 
 impl serde::ser::Error for Error {
     fn custom<T: std::fmt::Display>(msg: T) -> Self {
-        Error::new(msg)
+        Error::from_message(msg)
     }
 }
 
 impl serde::de::Error for Error {
     fn custom<T: std::fmt::Display>(msg: T) -> Self {
+        Error::from_message(msg)
+    }
+}
+
+impl Error {
+    /// The error serde's `custom` makes: the formatted message, or with the `static-messages`
+    /// feature one fixed message, so that `core::fmt` (and float formatting with it, for
+    /// `Unexpected::Float`) need not be linked for errors whose text nobody reads.
+    #[cfg(not(feature = "static-messages"))]
+    fn from_message<T: std::fmt::Display>(msg: T) -> Self {
         Error::new(msg)
+    }
+
+    #[cfg(feature = "static-messages")]
+    fn from_message<T: std::fmt::Display>(_msg: T) -> Self {
+        Error(JsError::new("the value does not match the expected type").into())
     }
 }
 
