@@ -35,6 +35,19 @@ async fn an_unreachable_server_is_a_network_error() {
 }
 
 #[wasm_bindgen_test]
+async fn an_answer_of_the_wrong_shape_is_an_invalid_server_response() {
+    fresh_page();
+    // The second origin answers protocol routes with well-formed JSON of the wrong shape.
+    let app = new_app(echo_server());
+
+    let error = call(&app, "logIn", &[anonymous(None)]).await.unwrap_err();
+
+    assert_error(&error, "InvalidServerResponse", 200);
+    assert!(get(&app, "currentUser").is_null());
+    assert!(stored(&users_key()).is_none());
+}
+
+#[wasm_bindgen_test]
 fn an_app_without_an_id_throws() {
     let config = js_sys::Object::new();
     let error = guestpass::App::new(config.into()).unwrap_err();
