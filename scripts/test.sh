@@ -137,6 +137,21 @@ free_port() {
   return 1
 }
 
+# The SDK's browser suites have their servers' addresses built in (option_env! in
+# tests/common/mod.rs), so each new set of addresses means another release build of the test
+# wasm. The multi stage (through HAProxy) and the browser stage (one server each) therefore
+# use the same four addresses: the main and short-lived servers' ports are chosen here, and
+# the rate-limited server and the second origin are started once for both.
+if wants multi || wants browser; then
+  SDK_PORT=$(free_port)
+  SDK_SHORT_PORT=$(free_port)
+  while [ "$SDK_SHORT_PORT" = "$SDK_PORT" ]; do SDK_SHORT_PORT=$(free_port); done
+  start_server sdk-limited --app-id guestpass-test --anonymous-signup-limit 2/1h
+  export GUESTPASS_TEST_LIMITED_URL=$URL
+  start_echo; export GUESTPASS_TEST_ECHO_URL=$URL
+  export GUESTPASS_TEST_APP_ID=guestpass-test
+fi
+
 if wants multi; then
   step "several servers: PostgreSQL, three processes behind HAProxy (round-robin)"
   multi_started=$SECONDS
@@ -146,7 +161,7 @@ if wants multi; then
   mkdir -p "$WORK/multi-files"
   # No key is handed to the processes: the first to start makes the signing key in the database
   # and every other reads it there. --public-url is HAProxy's, the `iss` of every token.
-  lb_port=$(free_port); short_port=$(free_port)
+  lb_port=$SDK_PORT; short_port=$SDK_SHORT_PORT
   multi_servers=() short_servers=() multi_pids=()
   for name in a b c; do
     start_server "multi-$name" --app-id guestpass-test --data "$pg_url" --files-dir "$WORK/multi-files" \
@@ -161,9 +176,10 @@ if wants multi; then
   done
   scripts/haproxy-config.sh "$lb_port" "${multi_servers[@]}" > "$WORK/haproxy.cfg"
   scripts/haproxy-config.sh "$short_port" "${short_servers[@]}" > "$WORK/haproxy-short.cfg"
+  haproxy_pids=()
   for cfg in haproxy haproxy-short; do
     haproxy -db -f "$WORK/$cfg.cfg" > "$WORK/$cfg.out" 2>&1 &
-    PIDS+=($!)
+    PIDS+=($!); haproxy_pids+=($!)
   done
   for port in "$lb_port" "$short_port"; do
     for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
@@ -171,21 +187,23 @@ if wants multi; then
   echo "HAProxy on 127.0.0.1:$lb_port and :$short_port before ${multi_servers[*]} and ${short_servers[*]}"
   GUESTPASS_TEST_URL="http://127.0.0.1:$lb_port" GUESTPASS_TEST_SHORT_URL="http://127.0.0.1:$short_port" \
     node --test compat/
+  # The SDK's browser suites (Chromium) through HAProxy, before a process is killed below.
+  GUESTPASS_TEST_URL="http://127.0.0.1:$lb_port" GUESTPASS_TEST_SHORT_URL="http://127.0.0.1:$short_port" \
+    wasm-pack test --release --headless --chrome
   GUESTPASS_MULTI_URL="http://127.0.0.1:$lb_port" GUESTPASS_MULTI_SERVERS="${multi_servers[*]}" \
     GUESTPASS_MULTI_PIDS="${multi_pids[*]}" GUESTPASS_MULTI_PG_DIR="$PG_DIR" GUESTPASS_TEST_APP_ID=guestpass-test \
     node --test multi/
+  # HAProxy gives its two ports back to the browser stage's servers.
+  kill "${haproxy_pids[@]}"; wait "${haproxy_pids[@]}" 2>/dev/null || true
   scripts/pg.sh stop "$PG_DIR"; rm -rf "$PG_DIR"; PG_DIR=""
   echo "multi stage: $((SECONDS - multi_started)) s"
 fi
 
 if wants browser; then
 step "SDK: browser tests ($BROWSERS) against real servers"
-start_server sdk --app-id guestpass-test; export GUESTPASS_TEST_URL=$URL
-start_server sdk-short --app-id guestpass-test --access-token-ttl 2s; export GUESTPASS_TEST_SHORT_URL=$URL
-start_server sdk-limited --app-id guestpass-test --anonymous-signup-limit 2/1h
-export GUESTPASS_TEST_LIMITED_URL=$URL
-start_echo; export GUESTPASS_TEST_ECHO_URL=$URL
-export GUESTPASS_TEST_APP_ID=guestpass-test
+start_server sdk --app-id guestpass-test --listen "127.0.0.1:$SDK_PORT"; export GUESTPASS_TEST_URL=$URL
+start_server sdk-short --app-id guestpass-test --access-token-ttl 2s --listen "127.0.0.1:$SDK_SHORT_PORT"
+export GUESTPASS_TEST_SHORT_URL=$URL
 browser_flags=()
 webkit=0
 for b in $BROWSERS; do
