@@ -2,7 +2,7 @@
 // projects that `npm install` it. The tools themselves (vite, webpack, esbuild, tsc) are the
 // root package.json's pinned devDependencies, run with the consumer project as cwd.
 import { execFile } from "node:child_process";
-import { cpSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -12,6 +12,17 @@ export const BIN = join(ROOT, "node_modules", ".bin");
 export const run = promisify(execFile);
 
 let packed;
+const made = [];
+process.on("exit", () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A new temp dir, removed when the process exits. */
+export function tempDir(prefix) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
 
 /**
  * The tarball `npm pack pkg/` makes: GUESTPASS_SDK_TARBALL when the caller packed it already
@@ -21,7 +32,7 @@ let packed;
 export async function sdkTarball() {
   if (process.env.GUESTPASS_SDK_TARBALL) return process.env.GUESTPASS_SDK_TARBALL;
   packed ??= (async () => {
-    const dir = mkdtempSync(join(tmpdir(), "guestpass-pack-"));
+    const dir = tempDir("guestpass-pack-");
     // An absolute path: `npm pack pkg` would fetch the registry package named "pkg".
     const pkg = resolve(process.env.GUESTPASS_PKG_DIR || join(ROOT, "pkg"));
     await run("npm", ["pack", "--silent", "--pack-destination", dir, pkg]);
@@ -36,7 +47,7 @@ export async function sdkTarball() {
  * the packed SDK installed from the tarball (no registry: it has no dependencies).
  */
 export async function consumerProject(source) {
-  const dir = mkdtempSync(join(tmpdir(), `guestpass-${source.replaceAll("/", "-")}-`));
+  const dir = tempDir(`guestpass-${source.replaceAll("/", "-")}-`);
   cpSync(join(ROOT, "bundlers", source), dir, { recursive: true });
   writeFileSync(join(dir, "package.json"), JSON.stringify({ name: "consumer", private: true, type: "module" }));
   await run("npm", ["install", "--offline", "--no-audit", "--no-fund", "--silent", await sdkTarball()], { cwd: dir });

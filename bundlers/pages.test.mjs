@@ -8,11 +8,10 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { copyFileSync, mkdtempSync, readdirSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { copyFileSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { launchChromium } from "../e2e/chromium.mjs";
-import { BIN, ROOT, consumerProject, run } from "./consumer.mjs";
+import { BIN, ROOT, consumerProject, run, tempDir } from "./consumer.mjs";
 
 const SERVER = process.env.GUESTPASS_SERVER_BIN || join(ROOT, "target", "debug", "guestpass-server");
 const APP_ID = "guestpass-bundlers";
@@ -32,8 +31,8 @@ after(async () => {
 
 /** Starts the server on a free port serving `www`; resolves with its base URL. */
 function startServer(www) {
-  const state = mkdtempSync(join(tmpdir(), "guestpass-bundlers-server-"));
-  const emptyPkg = mkdtempSync(join(tmpdir(), "guestpass-no-pkg-"));
+  const state = tempDir("guestpass-bundlers-server-");
+  const emptyPkg = tempDir("guestpass-no-pkg-");
   const server = spawn(SERVER, [
     "--listen", "127.0.0.1:0", "--data", join(state, "guestpass.db"), "--app-id", APP_ID,
     "--www", www, "--pkg", emptyPkg, "--admin-key", ADMIN_KEY,
