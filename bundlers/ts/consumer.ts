@@ -38,6 +38,7 @@ export async function everything(wasm: SyncInitInput, url: InitInput): Promise<s
   const byId = new App("my-app");
   const appId: string = app.id;
   const persistence: Persistence = app.persistence;
+  const fallbacks: ("web-locks" | "storage-persist")[] = app.fallbacks;
   const durable: boolean = persistence.durable && !persistence.fallback && persistence.storage === "local";
 
   const listener: ChangeListener = (event: ChangeEvent) => {
@@ -101,6 +102,6 @@ export async function everything(wasm: SyncInitInput, url: InitInput): Promise<s
     console.log(disposed.providerType);
   }
   byId.free();
-  return [memory.buffer.byteLength, appId, durable, names, providerType, current?.id, Object.keys(all), persisted,
+  return [memory.buffer.byteLength, appId, durable, fallbacks, names, providerType, current?.id, Object.keys(all), persisted,
     response.status, state, tokens, details].join();
 }
