@@ -9,3 +9,21 @@ cd "$(dirname "$0")/.."
 wasm-pack build --release --target web "$@"
 esbuild pkg/guestpass.js --minify --format=esm --log-level=warning --outfile=pkg/guestpass.min.js
 mv pkg/guestpass.min.js pkg/guestpass.js
+# What bundlers and TypeScript read (bundlers/README.md): `exports` with `types` first (TypeScript
+# takes the first condition that matches), the wasm exported so a tool or page can reference it
+# (`guestpass/guestpass_bg.wasm`), and package.json for tools that read it through `exports`.
+node -e '
+const fs = require("fs");
+const file = "pkg/package.json";
+const pkg = JSON.parse(fs.readFileSync(file, "utf8"));
+pkg.exports = {
+  ".": { types: "./guestpass.d.ts", default: "./guestpass.js" },
+  "./guestpass_bg.wasm": "./guestpass_bg.wasm",
+  "./package.json": "./package.json",
+};
+pkg.module = pkg.main;
+for (const f of ["guestpass.js", "guestpass.d.ts", "guestpass_bg.wasm"])
+  if (!pkg.files.includes(f)) throw new Error(`pkg/package.json: files lacks ${f}`);
+if (!("sideEffects" in pkg)) pkg.sideEffects = false;
+fs.writeFileSync(file, JSON.stringify(pkg, null, 2) + "\n");
+'

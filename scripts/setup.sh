@@ -94,7 +94,7 @@ fi
 
 # --- npm tools (versions pinned in package.json / package-lock.json) -------------------------
 if ! node -e "require('./node_modules/binaryen/package.json'); require('./node_modules/esbuild/package.json'); require('./node_modules/realm-web/package.json'); require('./node_modules/playwright-core/package.json'); require('./node_modules/jose/package.json')" 2>/dev/null; then
-  log "npm ci (binaryen's wasm-opt, realm-web, playwright-core, jose; no browser downloads)"
+  log "npm ci (binaryen's wasm-opt, realm-web, playwright-core, jose, vite, webpack, typescript; no browser downloads)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
 

@@ -13,6 +13,9 @@
 #      access-token lifetime for the expiry tests) and a second origin that keeps the headers it
 #      receives (scripts/header-echo.mjs)
 #   3. the release build of the SDK package into pkg/, with its size
+#   3b. the package as users get it (`npm pack pkg/`, bundlers/): installed into fresh projects,
+#      built by Vite, webpack 5 and esbuild into pages that sign in on a real server in headless
+#      Chromium; type-checked by tsc --strict (bundler, node16), misuses refused; imported in Node
 #   4. the unmodified realm-web npm package against a real server (Node's test runner)
 #   4b. access tokens checked by verifiers no one here wrote (Node jose, Python PyJWT), and the
 #      examples/ verifiers, against real servers fetching their JWKS (rotation included)
@@ -28,7 +31,7 @@
 #
 # `scripts/test.sh STAGE...` runs only the named stages, in the order above:
 #   lint (cargo fmt --check, clippy native and wasm32), server, postgres, sdk-native, multi,
-#   browser, package, compat, verifiers, e2e, release, fuzz. With no STAGE, every one runs.
+#   browser, package, bundlers, compat, verifiers, e2e, release, fuzz. With no STAGE, every one runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -36,7 +39,7 @@ ROOT=$(pwd)
 . scripts/env.sh
 BROWSERS=${BROWSERS:-chrome firefox webkit}
 
-ALL_STAGES="lint server postgres sdk-native multi browser package compat verifiers e2e release fuzz"
+ALL_STAGES="lint server postgres sdk-native multi browser package bundlers compat verifiers e2e release fuzz"
 STAGES=${*:-$ALL_STAGES}
 for s in $STAGES; do
   case " $ALL_STAGES " in *" $s "*) ;; *) echo "unknown stage '$s'; stages: $ALL_STAGES"; exit 2 ;; esac
@@ -124,7 +127,7 @@ start_echo() {
 }
 
 # Every later stage talks to the debug server binary.
-case " $STAGES " in *" multi "*|*" browser "*|*" compat "*|*" verifiers "*|*" e2e "*) cargo build -p guestpass-server ;; esac
+case " $STAGES " in *" multi "*|*" browser "*|*" bundlers "*|*" compat "*|*" verifiers "*|*" e2e "*) cargo build -p guestpass-server ;; esac
 
 # free_port: a port on 127.0.0.1 that nothing answers on (HAProxy cannot bind port 0 and say
 # which it got).
@@ -226,6 +229,18 @@ fi
 step "SDK: release package (pkg/) and its size"
 scripts/build-sdk.sh
 scripts/size.sh
+
+if wants bundlers; then
+step "the packed SDK in Vite, webpack 5 and esbuild pages (headless Chromium), tsc --strict, Node (SSR)"
+bundlers_started=$SECONDS
+# One tarball for every test file; the consumer projects install it offline (no dependencies).
+mkdir -p "$WORK/sdk-pack"
+npm pack --silent --pack-destination "$WORK/sdk-pack" "$ROOT/pkg" > /dev/null
+GUESTPASS_SDK_TARBALL=$(ls "$WORK"/sdk-pack/*.tgz)
+echo "SDK tarball: $(stat -c %s "$GUESTPASS_SDK_TARBALL") bytes ($(basename "$GUESTPASS_SDK_TARBALL"))"
+GUESTPASS_SDK_TARBALL=$GUESTPASS_SDK_TARBALL node --test bundlers/
+echo "bundlers stage: $((SECONDS - bundlers_started)) s"
+fi
 
 if wants compat; then
 step "realm-web 2.0.1 (unmodified, from npm) against the server"
