@@ -1,7 +1,7 @@
 // Time to a user: guestpass's SDK against realm-web 2.0.1, side by side in one headless
 // Chromium, on a phone-like profile (4x CPU slowdown, 150 ms round trips, 1.6 Mbit/s down and
-// up), both pages served by the same guestpass server. See docs/PERFORMANCE.md, "The SDK: round
-// trips to a user". Run from the repository root:
+// up), both pages served by the same guestpass server. See bench/README.md.
+// Run from the repository root:
 //
 //   node bench/time-to-user/run.mjs
 //

@@ -2,7 +2,7 @@
 //! `--anonymous-inactivity` (their sessions and identity go with them; what they wrote stays),
 //! and signed-in users' sessions past `--refresh-token-ttl` or `--refresh-token-idle`.
 //! It works in small batches with pauses between them, so logins keep their throughput while a
-//! large backlog is cleared (PERFORMANCE.md: one big delete made logins fall from 7k/s to 100/s).
+//! large backlog is cleared (measured here: one big delete made logins fall from 7k/s to 100/s).
 
 use std::time::Duration;
 

@@ -1,5 +1,5 @@
 //! The one error shape every route answers with: `{error, error_code, link}` and
-//! `Content-Type: application/json` exactly (PROTOCOL.md §6.1).
+//! `Content-Type: application/json` exactly (docs/wire.md).
 
 use std::borrow::Cow;
 

@@ -3,7 +3,7 @@
 use rand::RngCore;
 
 /// A 24-hex-digit id shaped like a MongoDB ObjectId: 4 bytes of Unix seconds, then 8 random
-/// bytes. Time-ordered ids keep inserts at the right edge of the B-tree (PERFORMANCE.md).
+/// bytes. Time-ordered ids keep inserts at the right edge of the B-tree.
 pub fn object_id(now_secs: u64) -> String {
     let mut bytes = [0u8; 12];
     bytes[..4].copy_from_slice(&(now_secs as u32).to_be_bytes());

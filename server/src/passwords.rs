@@ -14,7 +14,7 @@ use tokio::sync::Semaphore;
 
 use crate::error::ApiError;
 
-/// App Services' limits (PROTOCOL.md §11). Counted in characters, checked before hashing.
+/// App Services' limits (docs/wire.md). Counted in characters, checked before hashing.
 pub const MIN_LEN: usize = 6;
 pub const MAX_LEN: usize = 128;
 

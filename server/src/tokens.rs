@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::{error::ApiError, ids, signing_keys::KeyRing};
 
-/// The claims of an access token (PROTOCOL.md §7.1, plus `is_anonymous` for rules).
+/// The claims of an access token (docs/wire.md, plus `is_anonymous` for rules).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct AccessClaims {
     /// The issuer: this server's public URL. Absent from tokens minted before it was added.

@@ -44,7 +44,7 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/app/{app_id}/auth/providers/{provider}/login", post(login))
 }
 
-/// The login body: provider fields at the top level plus `options` (PROTOCOL.md §4.1).
+/// The login body: provider fields at the top level plus `options` (docs/wire.md).
 #[derive(Debug, Default, Deserialize)]
 struct LoginBody {
     #[serde(default)]
@@ -149,7 +149,7 @@ async fn login_with(
         };
     }
     // The Authorization header matters only when linking: realm-web sends the current user's
-    // token on plain logins too (PROTOCOL.md §3.4). Check it before the costly password check.
+    // token on plain logins too (docs/wire.md). Check it before the costly password check.
     let linking = if link {
         let BearerToken(token) = BearerToken::from_headers(&headers)?;
         Some(state.tokens.verify(&token)?)

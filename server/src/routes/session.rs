@@ -26,7 +26,7 @@ pub fn router() -> Router<AppState> {
         .route("/auth/delete", delete(delete_user))
 }
 
-/// The message realm-web's `logOut` tolerates (PROTOCOL.md §5.3, §10 item 11).
+/// The message realm-web's `logOut` tolerates (docs/wire.md).
 const NO_REFRESH_TOKEN: &str = "invalid session: failed to find refresh token";
 
 /// `POST /auth/session`: a new access token for a refresh token. The refresh token is not

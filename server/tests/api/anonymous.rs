@@ -60,7 +60,7 @@ async fn login_accepts_an_empty_body_and_keeps_a_sent_device_id() {
 
 #[tokio::test]
 async fn login_ignores_an_authorization_header() {
-    // realm-web sends the current user's access token on login-adjacent calls (PROTOCOL.md §3.4).
+    // realm-web sends the current user's access token on login-adjacent calls (docs/wire.md).
     let app = spawn_app().await;
     let resp = app.send(Method::POST, &app.app_url("/auth/providers/anon-user/login"), Some("garbage")).await;
     assert_eq!(resp.status(), StatusCode::OK);

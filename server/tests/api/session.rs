@@ -60,7 +60,7 @@ async fn a_second_logout_says_the_refresh_token_is_gone() {
     let login = app.anonymous_login().await;
     app.logout(&login.refresh_token).await;
     let body = assert_error(app.logout(&login.refresh_token).await, 401, "InvalidSession").await;
-    // realm-web's logOut tolerates exactly this text (PROTOCOL.md §5.3)
+    // realm-web's logOut tolerates exactly this text (docs/wire.md)
     assert!(body["error"].as_str().unwrap().contains("failed to find refresh token"));
 }
 

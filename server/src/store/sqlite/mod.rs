@@ -811,7 +811,7 @@ impl Store for SqliteStore {
                     // The other reset links mailed for this account die with the old password.
                     tx.prepare_cached("DELETE FROM userpass_tokens WHERE email = ?1 AND purpose = 'reset'")?
                         .execute([&email])?;
-                    // A reset ends every session of the account's user (SECURITY.md RV): whoever
+                    // A reset ends every session of the account's user (docs/security.md): whoever
                     // knew the old password loses access at once.
                     tx.prepare_cached(
                         "DELETE FROM sessions WHERE user_id IN
