@@ -9,8 +9,9 @@ async fn main() -> anyhow::Result<()> {
         .init();
     let config = guestpass_demo_backend::config::Config::parse();
     let listener = tokio::net::TcpListener::bind(&config.listen).await?;
-    tracing::info!("listening on http://{}", listener.local_addr()?);
+    // Logged once the articles are seeded: scripts wait for this line before the first request.
     let app = guestpass_demo_backend::build(config).await?;
+    tracing::info!("listening on http://{}", listener.local_addr()?);
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             tokio::signal::ctrl_c().await.ok();
