@@ -4,12 +4,15 @@
 // to 32 MiB on loopback; Node's fetch did not: server/tests/api/edge.rs has that case.)
 //
 //   GUESTPASS_E2E_URL=http://127.0.0.1:47841 node --test e2e/edge.test.mjs
-// (the server started with --www www --pkg pkg, as scripts/test.sh does)
+// (the server started with --www www --pkg pkg, as scripts/test.sh does; the reader's page "/"
+// from the demo's backend at GUESTPASS_E2E_READER_URL when set, as scripts/test.sh does)
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { launchChromium } from "./chromium.mjs";
 
 const BASE = (process.env.GUESTPASS_E2E_URL || "").replace(/\/+$/, "");
+// The reader's page comes from the blog's backend (demo-backend/), its SDK signing in with BASE.
+const READER = (process.env.GUESTPASS_E2E_READER_URL || BASE).replace(/\/+$/, "");
 
 test("the edge in Chromium", { timeout: 120_000 }, async (t) => {
   assert.ok(BASE, "GUESTPASS_E2E_URL is not set");
@@ -24,7 +27,7 @@ test("the edge in Chromium", { timeout: 120_000 }, async (t) => {
       await page.addInitScript(() => {
         document.addEventListener("securitypolicyviolation", (e) => console.log(`Content Security Policy: ${e.violatedDirective} ${e.blockedURI}`));
       });
-      const resp = await page.goto(`${BASE}${page_}`);
+      const resp = await page.goto(`${page_ === "/" ? READER : BASE}${page_}`);
       assert.match(resp.headers()["content-security-policy"], /frame-ancestors 'none'/);
       if (page_ === "/") {
         // the SDK (wasm) signed the reader in: the page shows a user id

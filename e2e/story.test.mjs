@@ -7,8 +7,11 @@
 //   back → the console refuses a wrong key → the console disables the anonymous provider →
 //   a fresh visitor sees "no anonymous provider" and can still sign in → re-enable → guests again.
 //
-// Needs a running server started with `--www www --pkg pkg --app-id guestpass-demo`:
-//   GUESTPASS_E2E_URL=http://127.0.0.1:47841 GUESTPASS_E2E_ADMIN_KEY=... node --test e2e/
+// Needs the demo running as scripts/demo.sh runs it: the auth server (`--app-id guestpass-demo
+// --www www --admin-key ...`, its console at /admin/) and the blog's backend in front of the
+// reader (`guestpass-demo-backend --auth-url <the auth server> --www www --pkg pkg`):
+//   GUESTPASS_E2E_READER_URL=<the backend> GUESTPASS_E2E_URL=<the auth server> \
+//   GUESTPASS_E2E_ADMIN_KEY=... node --test e2e/
 // Screenshots of each step go to artifacts/e2e/NN-step.png.
 
 import { test } from "node:test";
@@ -18,8 +21,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { launchChromium } from "./chromium.mjs";
 
-const BASE = (process.env.GUESTPASS_E2E_URL || "").replace(/\/+$/, "");
+// The reader is on the blog backend's origin; the console is the auth server's page.
+const BASE = (process.env.GUESTPASS_E2E_READER_URL || process.env.GUESTPASS_E2E_URL || "").replace(/\/+$/, "");
 const ADMIN_KEY = process.env.GUESTPASS_E2E_ADMIN_KEY || "";
+const ADMIN_BASE = (process.env.GUESTPASS_E2E_URL || "").replace(/\/+$/, "");
 const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "artifacts", "e2e");
 
 const DESKTOP = { width: 1280, height: 800 };
@@ -60,7 +65,7 @@ async function noHorizontalScroll(page) {
 
 /** Opens the console with `key` typed into the key form. */
 async function openConsole(page, key) {
-  await page.goto(`${BASE}/admin/`);
+  await page.goto(`${ADMIN_BASE}/admin/`);
   await page.waitForSelector('[data-testid="key-form"]', { state: "visible", timeout: TIMEOUT });
   await page.fill('[data-testid="admin-key"]', key);
   await page.click('[data-testid="key-submit"]');
@@ -345,7 +350,7 @@ test("the reader's story, from first visit to the console and back", { timeout: 
   });
 
   await t.test("re-enabling the anonymous provider in the console lets guests in again", async () => {
-    await console_.goto(`${BASE}/admin/#/users`);
+    await console_.goto(`${ADMIN_BASE}/admin/#/users`);
     await console_.locator('[data-testid="users-view"]').waitFor({ state: "visible" });
     await switchAnonymousProvider(console_, true);
     const fresh = await browser.newContext({ viewport: DESKTOP });

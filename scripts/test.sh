@@ -3,6 +3,8 @@
 #   1. server unit and integration tests (real server on a free port, fresh SQLite file each),
 #      then the integration suite again against PostgreSQL (a fresh database each): a
 #      throwaway cluster (scripts/pg.sh), or the server GUESTPASS_TEST_DATABASE_URL names
+#   1a. the demo blog's backend (demo-backend/): its rules and its token checks, against a real
+#      auth server (another one for a foreign key set), each on a free port with its own SQLite file
 #   1b. several servers (multi): PostgreSQL, three server processes behind a real HAProxy
 #      (round-robin); realm-web's suite through it, then multi/processes.test.mjs (processes
 #      alternated on purpose, racing links, kill -9 of one process and a crash of PostgreSQL
@@ -30,7 +32,7 @@
 # firefox, webkit).
 #
 # `scripts/test.sh STAGE...` runs only the named stages, in the order above:
-#   lint (cargo fmt --check, clippy native and wasm32), server, postgres, sdk-native, multi,
+#   lint (cargo fmt --check, clippy native and wasm32), server, demo, postgres, sdk-native, multi,
 #   browser, package, bundlers, compat, verifiers, e2e, release, fuzz. With no STAGE, every one runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,7 +41,7 @@ ROOT=$(pwd)
 . scripts/env.sh
 BROWSERS=${BROWSERS:-chrome firefox webkit}
 
-ALL_STAGES="lint server postgres sdk-native multi browser package bundlers compat verifiers e2e release fuzz"
+ALL_STAGES="lint server demo postgres sdk-native multi browser package bundlers compat verifiers e2e release fuzz"
 STAGES=${*:-$ALL_STAGES}
 for s in $STAGES; do
   case " $ALL_STAGES " in *" $s "*) ;; *) echo "unknown stage '$s'; stages: $ALL_STAGES"; exit 2 ;; esac
@@ -100,6 +102,11 @@ if wants server; then
   env -u GUESTPASS_TEST_DATABASE_URL cargo test -p guestpass-server
 fi
 
+if wants demo; then
+  step "the demo blog's backend: its rules and its checks of access tokens (JWKS), on a real auth server"
+  cargo test -p guestpass-demo-backend
+fi
+
 if wants postgres; then
   step "server: integration tests against PostgreSQL"
   pg_started=$SECONDS
@@ -128,6 +135,7 @@ start_echo() {
 
 # Every later stage talks to the debug server binary.
 case " $STAGES " in *" multi "*|*" browser "*|*" bundlers "*|*" compat "*|*" verifiers "*|*" e2e "*) cargo build -p guestpass-server ;; esac
+if wants e2e; then cargo build -p guestpass-demo-backend; fi
 
 # free_port: a port on 127.0.0.1 that nothing answers on (HAProxy cannot bind port 0 and say
 # which it got).
@@ -277,8 +285,17 @@ fi
 if wants e2e; then
 step "pages in headless Chromium (playwright-core): the demo's story, several tabs; several windows in WebKit (WebDriver)"
 E2E_KEY="e2e-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+# As scripts/demo.sh runs the demo: the auth server (and its console), and the blog's own
+# backend serving the reader on another origin, verifying tokens through the JWKS.
 start_server e2e --app-id guestpass-demo --www "$ROOT/www" --pkg "$ROOT/pkg" --admin-key "$E2E_KEY"
 export GUESTPASS_E2E_URL=$URL GUESTPASS_E2E_ADMIN_KEY=$E2E_KEY
+: > "$WORK/e2e-blog.log"
+"$ROOT/target/debug/guestpass-demo-backend" --listen 127.0.0.1:0 --data "$WORK/e2e-blog.db" \
+  --auth-url "$GUESTPASS_E2E_URL" --app-id guestpass-demo --www "$ROOT/www" --pkg "$ROOT/pkg" \
+  > "$WORK/e2e-blog.log" 2>&1 &
+PIDS+=($!)
+wait_for_url "demo backend" "$WORK/e2e-blog.log"
+export GUESTPASS_E2E_READER_URL=$URL
 start_server tabs --app-id guestpass-tabs --www "$ROOT/e2e/tabs" --pkg "$ROOT/pkg" --access-token-ttl 2s
 export GUESTPASS_TABS_URL=$URL
 # Under a virtual display: e2e/webkit-tabs.test.mjs drives WebKitGTK's MiniBrowser (headless

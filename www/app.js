@@ -1,8 +1,10 @@
 // The Margin: the guestpass demo blog reader.
 //
 // On the first visit the reader is signed in as a guest with no prompt. Articles, the reading
-// list and comments come from the server's blog API (`/api/blog`), always through
-// `user.fetch`, which adds the user's access token; the server decides what a user may do.
+// list and comments come from the blog's own backend (`/api/blog` on this page's origin, see
+// demo-backend/), always through `user.fetch`, which adds the user's access token; the backend
+// verifies it with the auth server's keys and decides what a user may do. The auth server is
+// another origin, named by the backend's `/config.json`.
 //
 // The page's state is mirrored on <body data-state="…"> so tests (and CSS) can follow it:
 //   loading     – the SDK is starting or a sign-in is under way
@@ -12,7 +14,10 @@
 //   error       – something failed; body[data-error-code] and #error-code/#error-message say what
 // body[data-user-id] and body[data-anonymous] describe the signed-in user; body[data-view] the route.
 
-const appId = document.querySelector('meta[name="guestpass-app-id"]')?.content || "guestpass-demo";
+let appId = document.querySelector('meta[name="guestpass-app-id"]')?.content || "guestpass-demo";
+// The SDK's baseUrl: the auth server, as the backend's /config.json names it; without one, the
+// page's own origin is taken for it.
+let authUrl = location.origin;
 const $ = (id) => document.getElementById(id);
 
 const CONFIRM_GUEST_SIGN_OUT =
@@ -105,7 +110,9 @@ async function api(path, { method = "GET", body } = {}) {
   }
   let response;
   try {
-    response = await user.fetch(`/api/blog${path}`, init);
+    // The blog API is on this page's origin, not the auth server's: the SDK sends the token
+    // there only when told to, per call.
+    response = await user.fetch(`${location.origin}/api/blog${path}`, { ...init, sendTokenToOtherOrigins: true });
   } catch (error) {
     // A refused refresh (the session was ended on the server) rejects, and logs the user out.
     if (user.state !== "active") sessionEnded(user);
@@ -209,6 +216,11 @@ async function boot() {
     if (!sdk) {
       sdk = await import("/pkg/guestpass.js");
       await sdk.default();
+      const config = await fetch("/config.json", { headers: { Accept: "application/json" } })
+        .then((r) => (r.ok ? r.json() : null))
+        .catch(() => null);
+      if (config?.base_url) authUrl = config.base_url;
+      if (config?.app_id) appId = config.app_id;
     }
   } catch (error) {
     showProblem(error, {
@@ -218,7 +230,7 @@ async function boot() {
     return;
   }
   try {
-    app ??= new sdk.App({ id: appId, baseUrl: location.origin });
+    app ??= new sdk.App({ id: appId, baseUrl: authUrl });
     const listed = await app.getAuthProviders();
     providers = Array.isArray(listed) ? listed : [];
     let user = app.currentUser;

@@ -5,7 +5,6 @@
 pub mod admin_key;
 pub mod answers;
 pub mod backup;
-pub mod blog;
 pub mod cleanup;
 pub mod cli;
 pub mod client_addr;

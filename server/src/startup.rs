@@ -47,10 +47,6 @@ impl Application {
         // Off the async workers: the PostgreSQL client blocks (AppState::new reads the switches).
         let state = tokio::task::spawn_blocking(move || AppState::new(config, store, tokens, external_jwt, admin_key))
             .await??;
-        let seeded = state.store(|store| store.seed_articles(&crate::blog::shipped_articles())).await?;
-        if seeded > 0 {
-            tracing::info!(seeded, "seeded the demo blog's articles");
-        }
         let router = routes::router(state.clone());
         Ok(Application { listener, metrics_listener, router, state })
     }

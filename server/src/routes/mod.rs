@@ -2,7 +2,6 @@
 
 mod admin;
 mod app;
-mod blog;
 mod health;
 mod login;
 mod session;
@@ -55,7 +54,6 @@ pub fn router(state: AppState) -> Router {
     // from any other origin gets no Access-Control-Allow-Origin.
     let mut router = Router::new()
         .nest(API_PREFIX, api)
-        .nest("/api/blog", json_api(blog::router()).layer(cors()))
         .nest("/api/admin", json_api(admin::router()))
         .merge(wellknown::router().layer(cors()).with_state(state.clone()));
     if state.config.test_panic_route {

@@ -260,71 +260,7 @@ pub struct ProviderRecord {
     pub enabled: bool,
 }
 
-/// An article as it ships with the project, seeded on first start.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ArticleSeed {
-    pub slug: String,
-    pub title: String,
-    pub author: String,
-    pub published: String,
-    pub summary: String,
-    /// Paragraphs separated by blank lines; lines starting with `## ` are subheadings.
-    pub body: String,
-    pub minutes: u32,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct CommentRecord {
-    pub id: i64,
-    pub author_name: String,
-    pub body: String,
-    pub created_at: u64,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct ReadingEntry {
-    pub slug: String,
-    pub title: String,
-    pub saved: bool,
-    /// How far the reader got, 0 to 1.
-    pub progress: f64,
-    pub updated_at: u64,
-}
-
-/// The demo blog's data: articles, each user's reading list, comments.
-pub trait BlogStore: Send + Sync + 'static {
-    /// Inserts the articles not already there (by slug); returns how many were new.
-    fn seed_articles(&self, seeds: &[ArticleSeed]) -> StoreResult<usize>;
-
-    /// Every article, newest first, without bodies.
-    fn articles(&self) -> StoreResult<Vec<ArticleSeed>>;
-
-    fn article(&self, slug: &str) -> StoreResult<Option<(ArticleSeed, Vec<CommentRecord>)>>;
-
-    /// The articles a user saved or started, most recently touched first.
-    fn reading_list(&self, user_id: &str) -> StoreResult<Vec<ReadingEntry>>;
-
-    /// Sets what is given of an entry; `None` if there is no such article.
-    fn update_reading(
-        &self,
-        user_id: &str,
-        slug: &str,
-        saved: Option<bool>,
-        progress: Option<f64>,
-        now: u64,
-    ) -> StoreResult<Option<ReadingEntry>>;
-
-    fn add_comment(
-        &self,
-        slug: &str,
-        author_id: &str,
-        author_name: &str,
-        body: &str,
-        now: u64,
-    ) -> StoreResult<Option<CommentRecord>>;
-}
-
-pub trait Store: BlogStore + SigningKeyStore {
+pub trait Store: SigningKeyStore {
     /// Creates the user, its `anon-user` identity and its first session.
     fn create_anonymous_user(&self, new: &NewAnonymousUser) -> StoreResult<()>;
 

@@ -307,18 +307,6 @@ impl TestApp {
         self.provider_login("local-userpass", body, link_with).await
     }
 
-    /// A request to the blog API as `bearer`.
-    pub async fn blog(&self, method: Method, path: &str, bearer: Option<&str>, body: Option<Value>) -> Response {
-        let mut req = self.client.request(method, format!("{}/api/blog{path}", self.base));
-        if let Some(token) = bearer {
-            req = req.bearer_auth(token);
-        }
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        req.send().await.expect("request sent")
-    }
-
     /// A request to the admin API with `key`.
     pub async fn admin(&self, method: Method, path: &str, key: Option<&str>, body: Option<Value>) -> Response {
         let mut req = self.client.request(method, format!("{}/api/admin{path}", self.base));

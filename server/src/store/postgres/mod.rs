@@ -23,7 +23,6 @@ use ::postgres::{error::SqlState, types::ToSql, GenericClient, NoTls, Row, State
 
 use super::*;
 
-mod blog;
 mod buckets;
 mod schema;
 mod signing_keys;

@@ -120,6 +120,13 @@ pub(super) const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (bucket, key)
     );
 "#,
+    r#"
+    -- The demo blog moved to its own service with its own database (demo-backend/): the auth
+    -- store no longer holds articles, reading lists or comments.
+    DROP TABLE comments;
+    DROP TABLE reading;
+    DROP TABLE articles;
+"#,
 ];
 
 /// The schema version this server migrates to (and the newest it accepts).

@@ -14,7 +14,6 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::*;
 
-mod blog;
 mod signing_keys;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
@@ -131,6 +130,13 @@ const MIGRATIONS: &[&str] = &[
         created_at_ms  INTEGER NOT NULL,
         signs_from_ms  INTEGER NOT NULL
     );
+"#,
+    r#"
+    -- The demo blog moved to its own service with its own database (demo-backend/): the auth
+    -- store no longer holds articles, reading lists or comments.
+    DROP TABLE comments;
+    DROP TABLE reading;
+    DROP TABLE articles;
 "#,
 ];
 

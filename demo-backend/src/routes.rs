@@ -1,11 +1,13 @@
-//! The demo blog's API (`/api/blog`): articles for any signed-in reader (anonymous included),
-//! each reader's own reading list, and comments from readers with an account. The rules live
-//! here, on the server; the page only shows what they allow.
+//! The blog API (`/api/blog`): articles for any signed-in reader (anonymous included), each
+//! reader's own reading list, and comments from readers with an account. The rules live here,
+//! in the app's backend; the page only shows what they allow.
+
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::{
-    extract::{Path, State},
+    extract::{rejection::JsonRejection, Path, State},
     http::StatusCode,
-    routing::{get, post},
+    routing::{get, post, put},
     Json, Router,
 };
 use serde::Deserialize;
@@ -13,10 +15,9 @@ use serde_json::{json, Value};
 
 use crate::{
     error::ApiError,
-    extract::{CurrentUser, JsonBody},
-    ids,
-    state::AppState,
-    store::{ArticleSeed, CommentRecord, ReadingEntry, UserRecord},
+    reader::Reader,
+    store::{self, Article, Comment, ReadingEntry},
+    AppState,
 };
 
 /// Longest comment accepted, in characters.
@@ -32,14 +33,27 @@ pub fn router() -> Router<AppState> {
         .route("/articles/{slug}", get(article))
         .route("/articles/{slug}/comments", post(comment))
         .route("/reading-list", get(reading_list))
-        .route("/reading-list/{slug}", axum::routing::put(update_reading))
+        .route("/reading-list/{slug}", put(update_reading))
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", "method not allowed")
+        })
+        .fallback(|| async { ApiError::not_found() })
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// A JSON body, its rejection in the error shape above (axum's own is plain text).
+fn body<T>(parsed: Result<Json<T>, JsonRejection>) -> Result<T, ApiError> {
+    parsed.map(|Json(v)| v).map_err(|e| ApiError::bad_request(e.body_text()))
 }
 
 fn no_article() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "ArticleNotFound", "no such article")
 }
 
-fn summary_json(a: &ArticleSeed) -> Value {
+fn summary_json(a: &Article) -> Value {
     json!({
         "slug": a.slug, "title": a.title, "author": a.author,
         "published": a.published, "summary": a.summary, "minutes": a.minutes,
@@ -50,21 +64,21 @@ fn reading_json(e: &ReadingEntry) -> Value {
     json!({ "slug": e.slug, "title": e.title, "saved": e.saved, "progress": e.progress, "updated_at": e.updated_at })
 }
 
-fn comment_json(c: &CommentRecord) -> Value {
+fn comment_json(c: &Comment) -> Value {
     json!({ "id": c.id, "author": c.author_name, "text": c.body, "created_at": c.created_at })
 }
 
-async fn articles(State(state): State<AppState>, _reader: CurrentUser) -> Result<Json<Value>, ApiError> {
-    let list = state.store(|store| store.articles()).await?;
+async fn articles(State(state): State<AppState>, _reader: Reader) -> Result<Json<Value>, ApiError> {
+    let list = state.store.run(store::articles).await?;
     Ok(Json(json!({ "articles": list.iter().map(summary_json).collect::<Vec<_>>() })))
 }
 
 async fn article(
     State(state): State<AppState>,
-    _reader: CurrentUser,
+    _reader: Reader,
     Path(slug): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
-    let (article, comments) = state.store(move |store| store.article(&slug)).await?.ok_or_else(no_article)?;
+    let (article, comments) = state.store.run(move |c| store::article(c, &slug)).await?.ok_or_else(no_article)?;
     let blocks: Vec<Value> = article
         .body
         .split("\n\n")
@@ -95,44 +109,47 @@ fn showable(name: &str) -> bool {
     (1..=MAX_NAME).contains(&length) && !name.contains('@') && !name.chars().any(char::is_control)
 }
 
-/// The name shown with a comment: the one given, else the profile's `name` (e.g. a custom
-/// token's claim), else "Reader". Never anything taken from the email.
-fn display_name(user: &UserRecord, given: Option<&str>) -> Result<String, ApiError> {
+/// The name shown with a comment: the one given, else the profile's `name` on the auth server
+/// (e.g. a custom token's claim), else "Reader". Never anything taken from the email.
+async fn display_name(state: &AppState, reader: &Reader, given: Option<&str>) -> Result<String, ApiError> {
     if let Some(name) = given.map(str::trim).filter(|n| !n.is_empty()) {
         if !showable(name) {
             return Err(ApiError::bad_request(format!("a name is 1 to {MAX_NAME} characters, without '@'")));
         }
         return Ok(name.to_owned());
     }
-    let data: Value = serde_json::from_str(&user.data).unwrap_or(Value::Null);
-    Ok(data["name"].as_str().map(str::trim).filter(|n| showable(n)).unwrap_or(UNNAMED).to_owned())
+    let profile = state.auth.profile_name(reader).await?;
+    Ok(profile.as_deref().map(str::trim).filter(|n| showable(n)).unwrap_or(UNNAMED).to_owned())
 }
 
 async fn comment(
     State(state): State<AppState>,
-    reader: CurrentUser,
+    reader: Reader,
     Path(slug): Path<String>,
-    JsonBody(body): JsonBody<NewComment>,
+    parsed: Result<Json<NewComment>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
-    if reader.user.is_anonymous {
+    if reader.is_anonymous {
         return Err(ApiError::new(StatusCode::FORBIDDEN, "CommentRequiresAccount", "create an account to comment"));
     }
-    let text = body.text.unwrap_or_default().trim().to_owned();
+    let new = body(parsed)?;
+    let text = new.text.unwrap_or_default().trim().to_owned();
     if text.is_empty() || text.chars().count() > MAX_COMMENT {
         return Err(ApiError::bad_request(format!("a comment is 1 to {MAX_COMMENT} characters")));
     }
-    let (author_id, author_name) = (reader.user.id.clone(), display_name(&reader.user, body.name.as_deref())?);
+    let author_name = display_name(&state, &reader, new.name.as_deref()).await?;
+    let author_id = reader.user_id;
     let saved = state
-        .store(move |store| store.add_comment(&slug, &author_id, &author_name, &text, ids::now_secs()))
+        .store
+        .run(move |c| store::add_comment(c, &slug, &author_id, &author_name, &text, now_secs()))
         .await?
         .ok_or_else(no_article)?;
     Ok((StatusCode::CREATED, Json(comment_json(&saved))))
 }
 
-async fn reading_list(State(state): State<AppState>, reader: CurrentUser) -> Result<Json<Value>, ApiError> {
-    // Always the caller's own list: the user comes from the token, never from the request.
-    let user_id = reader.user.id.clone();
-    let entries = state.store(move |store| store.reading_list(&user_id)).await?;
+async fn reading_list(State(state): State<AppState>, reader: Reader) -> Result<Json<Value>, ApiError> {
+    // Always the caller's own list: the user comes from the verified token, never the request.
+    let user_id = reader.user_id;
+    let entries = state.store.run(move |c| store::reading_list(c, &user_id)).await?;
     Ok(Json(json!({ "entries": entries.iter().map(reading_json).collect::<Vec<_>>() })))
 }
 
@@ -144,19 +161,21 @@ struct ReadingUpdate {
 
 async fn update_reading(
     State(state): State<AppState>,
-    reader: CurrentUser,
+    reader: Reader,
     Path(slug): Path<String>,
-    JsonBody(update): JsonBody<ReadingUpdate>,
+    parsed: Result<Json<ReadingUpdate>, JsonRejection>,
 ) -> Result<Json<Value>, ApiError> {
+    let update = body(parsed)?;
     if update.progress.is_some_and(|p| !(0.0..=1.0).contains(&p)) {
         return Err(ApiError::bad_request("progress is a number from 0 to 1"));
     }
     if update.saved.is_none() && update.progress.is_none() {
         return Err(ApiError::bad_request("give saved, progress, or both"));
     }
-    let user_id = reader.user.id.clone();
+    let user_id = reader.user_id;
     let entry = state
-        .store(move |store| store.update_reading(&user_id, &slug, update.saved, update.progress, ids::now_secs()))
+        .store
+        .run(move |c| store::update_reading(c, &user_id, &slug, update.saved, update.progress, now_secs()))
         .await?
         .ok_or_else(no_article)?;
     Ok(Json(reading_json(&entry)))

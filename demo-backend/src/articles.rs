@@ -1,9 +1,9 @@
-//! The articles that ship with the demo blog (`server/articles/*.md`, compiled in), seeded into
+//! The articles that ship with the demo blog (`demo-backend/articles/*.md`, compiled in), seeded into
 //! the database on first start.
 
 use include_dir::{include_dir, Dir};
 
-use crate::store::ArticleSeed;
+use crate::store::Article as ArticleSeed;
 
 static ARTICLES: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/articles");
 

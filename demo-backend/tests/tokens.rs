@@ -1,0 +1,69 @@
+//! The backend trusts only its own auth server's tokens, through that server's JWKS: a token
+//! from another guestpass server (another key set), or for another app, is refused; a revoked
+//! session's token is refused once it expires, or at once with `--check-session`.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use reqwest::{Method, StatusCode};
+
+#[tokio::test]
+async fn a_token_from_another_guestpass_server_is_refused() {
+    let auth = auth_server(|_| {}).await;
+    let blog = backend(&auth, |_| {}).await;
+    // Another server for the same app that even claims the same issuer: only its keys differ.
+    let issuer = auth.base.clone();
+    let other = auth_server(move |c| c.public_url = Some(issuer)).await;
+    let stranger = other.anonymous_login().await;
+    let refused = blog.blog(Method::GET, "/articles", Some(&stranger.access_token), None).await;
+    let body = assert_error(refused, 401, "InvalidSession").await;
+    assert!(body["error"].as_str().unwrap().contains("unknown key"), "{body}");
+    let own = auth.anonymous_login().await;
+    assert_eq!(blog.blog(Method::GET, "/articles", Some(&own.access_token), None).await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_token_for_another_app_is_refused() {
+    let auth = auth_server(|_| {}).await;
+    let blog = backend(&auth, |c| c.app_id = "another-app".into()).await;
+    let guest = auth.anonymous_login().await;
+    let refused = blog.blog(Method::GET, "/articles", Some(&guest.access_token), None).await;
+    let body = assert_error(refused, 401, "InvalidSession").await;
+    assert!(body["error"].as_str().unwrap().contains("Audience"), "{body}");
+}
+
+const TTL: Duration = Duration::from_secs(3);
+
+#[tokio::test]
+async fn a_revoked_sessions_token_is_refused_within_the_access_token_lifetime() {
+    let auth = auth_server(|c| c.access_token_ttl = TTL).await;
+    let blog = backend(&auth, |_| {}).await;
+    let member = auth.reader_with_account("revoked@example.com").await;
+    let issued = Instant::now();
+    auth.log_out(&member.refresh_token).await;
+    // Verified through the JWKS alone, the token is a signature and an expiry: the backend
+    // cannot know of the logout until `exp`.
+    loop {
+        let status = blog.blog(Method::GET, "/reading-list", Some(&member.access_token), None).await.status();
+        if status == StatusCode::UNAUTHORIZED {
+            break;
+        }
+        assert_eq!(status, StatusCode::OK);
+        assert!(issued.elapsed() < TTL + Duration::from_secs(1), "still accepted after the token's lifetime");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn with_the_session_check_a_revoked_sessions_token_is_refused_at_once() {
+    let auth = auth_server(|c| c.access_token_ttl = Duration::from_secs(600)).await;
+    let blog = backend(&auth, |c| c.check_session = true).await;
+    let member = auth.reader_with_account("checked@example.com").await;
+    let before = blog.blog(Method::GET, "/reading-list", Some(&member.access_token), None).await;
+    assert_eq!(before.status(), StatusCode::OK);
+    auth.log_out(&member.refresh_token).await;
+    let after = blog.blog(Method::GET, "/reading-list", Some(&member.access_token), None).await;
+    assert_error(after, 401, "InvalidSession").await;
+}
