@@ -67,3 +67,27 @@ async fn with_the_session_check_a_revoked_sessions_token_is_refused_at_once() {
     let after = blog.blog(Method::GET, "/reading-list", Some(&member.access_token), None).await;
     assert_error(after, 401, "InvalidSession").await;
 }
+
+#[tokio::test]
+async fn a_rotation_right_after_the_backends_first_key_fetch_is_picked_up_at_once() {
+    const ADMIN_KEY: &str = "demo-backend-test-admin-key-0123456789";
+    let auth = auth_server(|c| c.admin_key = Some(ADMIN_KEY.into())).await;
+    let blog = backend(&auth, |_| {}).await;
+    // The backend's first request fetches the key set...
+    let before = auth.anonymous_login().await;
+    assert_eq!(blog.blog(Method::GET, "/articles", Some(&before.access_token), None).await.status(), StatusCode::OK);
+    // ...then the operator rotates (the new key signs at once), well within the backend's
+    // refetch cooldown of that first fetch.
+    let rotated = auth
+        .client
+        .post(format!("{}/api/admin/signing-keys", auth.base))
+        .bearer_auth(ADMIN_KEY)
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rotated.status(), StatusCode::CREATED);
+    let after = auth.anonymous_login().await;
+    let status = blog.blog(Method::GET, "/articles", Some(&after.access_token), None).await.status();
+    assert_eq!(status, StatusCode::OK, "a token of the new key is refused until the cooldown ends");
+}

@@ -52,7 +52,11 @@ impl std::fmt::Display for Refused {
 
 struct Cache {
     keys: JwkSet,
+    /// When the set was first fetched (`None`: not yet).
     fetched: Option<Instant>,
+    /// When an unknown `kid` last made it refetch the set: the cooldown counts from here, not
+    /// from the first fetch, so a rotation right after the first fetch is still picked up.
+    refetched: Option<Instant>,
 }
 
 pub struct Verifier {
@@ -73,17 +77,24 @@ impl Verifier {
             audience: audience.to_owned(),
             cooldown,
             client: reqwest::Client::new(),
-            cache: Mutex::new(Cache { keys: JwkSet { keys: Vec::new() }, fetched: None }),
+            cache: Mutex::new(Cache { keys: JwkSet { keys: Vec::new() }, fetched: None, refetched: None }),
         }
     }
 
     /// The cached key of `kid`; the set is refetched if it lacks it and the cooldown allows.
     async fn key(&self, kid: &str) -> Result<DecodingKey, Refused> {
         let mut cache = self.cache.lock().await;
-        if cache.keys.find(kid).is_none() && cache.fetched.is_none_or(|at| at.elapsed() >= self.cooldown) {
+        let first = cache.fetched.is_none();
+        // Unknown kids (a rotation, or made-up ones) refetch the set at most once per cooldown.
+        if cache.keys.find(kid).is_none() && (first || cache.refetched.is_none_or(|at| at.elapsed() >= self.cooldown)) {
             let fetched = async { self.client.get(&self.jwks_url).send().await?.error_for_status()?.json().await };
             cache.keys = fetched.await.map_err(|e: reqwest::Error| Refused::Fetch(e.to_string()))?;
-            cache.fetched = Some(Instant::now());
+            let now = Instant::now();
+            if first {
+                cache.fetched = Some(now);
+            } else {
+                cache.refetched = Some(now);
+            }
         }
         let jwk = cache.keys.find(kid).ok_or(Refused::UnknownKey)?;
         DecodingKey::from_jwk(jwk).map_err(Refused::Invalid)
