@@ -80,29 +80,18 @@ if [ "$WITH_TEST_TOOLS" = 1 ]; then
   fi
 fi
 
-# --- Python for the metrics test (issue 12): a real Prometheus text parser ---------------------
-# server/tests/api/ops_metrics.rs parses /metrics with PyPI's prometheus-client, from this venv.
-PROMETHEUS_CLIENT_VERSION=0.21.1
-if [ "$WITH_TEST_TOOLS" = 1 ]; then
-  venv="${GUESTPASS_TEST_VENV:-$HOME/.cache/guestpass-test-venv}"
-  if ! "$venv/bin/python" -c "import prometheus_client" 2>/dev/null; then
-    log "python venv $venv with prometheus-client $PROMETHEUS_CLIENT_VERSION"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet "prometheus-client==$PROMETHEUS_CLIENT_VERSION"
-  fi
-fi
-
 # --- npm tools (versions pinned in package.json / package-lock.json) -------------------------
 if ! node -e "require('./node_modules/binaryen/package.json'); require('./node_modules/esbuild/package.json'); require('./node_modules/realm-web/package.json'); require('./node_modules/playwright-core/package.json'); require('./node_modules/jose/package.json')" 2>/dev/null; then
   log "npm ci (binaryen's wasm-opt, realm-web, playwright-core, jose, vite, webpack, typescript; no browser downloads)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-# --- PyPI tools for the verifiers stage (issue 10): PyJWT with cryptography, in a venv --------
-if [ "$WITH_TEST_TOOLS" = 1 ] && ! .tools/py/bin/python -c "import jwt, cryptography" 2>/dev/null; then
-  log "python venv .tools/py: PyJWT[crypto] 2.10.1"
+# --- PyPI tools, in one venv (.tools/py): PyJWT with cryptography for the verifiers stage,
+# prometheus-client's text parser for server/tests/api/ops_metrics.rs ---------------------------
+if [ "$WITH_TEST_TOOLS" = 1 ] && ! .tools/py/bin/python -c "import jwt, cryptography, prometheus_client" 2>/dev/null; then
+  log "python venv .tools/py: PyJWT[crypto] 2.10.1, prometheus-client 0.21.1"
   python3 -m venv .tools/py
-  .tools/py/bin/pip install --quiet --disable-pip-version-check "PyJWT[crypto]==2.10.1"
+  .tools/py/bin/pip install --quiet --disable-pip-version-check "PyJWT[crypto]==2.10.1" "prometheus-client==0.21.1"
 fi
 
 if dpkg-query -W -f='${Status}' binaryen 2>/dev/null | grep -q 'install ok installed'; then

@@ -12,13 +12,10 @@ use crate::helpers::*;
 /// `(metric sample name, labels)` to value, for every sample of one scrape.
 type Samples = BTreeMap<(String, BTreeMap<String, String>), f64>;
 
-/// The python with prometheus_client: `GUESTPASS_TEST_PYTHON`, else setup.sh's venv.
+/// The python with prometheus_client: `GUESTPASS_TEST_PYTHON`, else setup.sh's venv (`.tools/py`).
 fn python() -> String {
-    std::env::var("GUESTPASS_TEST_PYTHON").unwrap_or_else(|_| {
-        let home = std::env::var("HOME").unwrap_or_default();
-        let venv = std::env::var("GUESTPASS_TEST_VENV").unwrap_or(format!("{home}/.cache/guestpass-test-venv"));
-        format!("{venv}/bin/python")
-    })
+    std::env::var("GUESTPASS_TEST_PYTHON")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../.tools/py/bin/python").to_owned())
 }
 
 /// Parses `text` with both of prometheus_client's parsers (the classic text format's and
