@@ -201,10 +201,27 @@ fn open_connection(path: &Path, busy_timeout: Duration) -> StoreResult<Connectio
     let conn = Connection::open(path)
         .map_err(|e| StoreError::Open { path: path.display().to_string(), message: e.to_string() })?;
     conn.busy_timeout(busy_timeout)?;
-    conn.pragma_update(None, "journal_mode", "WAL")?;
+    use_wal(&conn, busy_timeout)?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(conn)
+}
+
+/// Switches a new database to WAL (the mode is kept in the file). The switch needs the file to
+/// itself, and SQLite refuses it at once, without the busy handler, when another process is
+/// switching the same new file (each holds a read lock the other waits on): servers started
+/// together on a new file retry until the busy timeout instead of failing to start.
+fn use_wal(conn: &Connection, busy_timeout: Duration) -> StoreResult<()> {
+    let started = std::time::Instant::now();
+    loop {
+        match conn.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get::<_, String>(0)) {
+            Ok(_) => return Ok(()),
+            Err(e) if is_lock_error(&e) && started.elapsed() < busy_timeout => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
 }
 
 /// Creates the database file readable by its owner only (it holds password hashes), before
@@ -1028,5 +1045,24 @@ mod tests {
             conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0)).unwrap()
         };
         assert_eq!((count("users"), count("identities"), count("sessions")), (40, 40, 40), "no half-written rows");
+    }
+
+    #[test]
+    fn stores_opened_at_once_on_a_new_file_all_open() {
+        // Servers started together on a new file race to switch it to WAL; before the retry
+        // some open failed with "database is locked" within these rounds in each of 3 runs.
+        for round in 0..300 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("t.db");
+            let opens: Vec<_> = (0..6)
+                .map(|_| {
+                    let path = path.clone();
+                    std::thread::spawn(move || SqliteStore::open(&path).map(drop).map_err(|e| e.to_string()))
+                })
+                .collect();
+            for open in opens {
+                assert_eq!(open.join().unwrap(), Ok(()), "round {round}");
+            }
+        }
     }
 }
