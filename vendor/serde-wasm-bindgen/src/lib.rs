@@ -15,6 +15,15 @@ pub use ser::Serializer;
 
 type Result<T> = std::result::Result<T, Error>;
 
+/// With the `uncached-keys` feature, field and variant names are converted each time instead of
+/// through a cache: the cache's map (hashbrown) costs more code than a page that converts a few
+/// small objects gains from it.
+#[cfg(feature = "uncached-keys")]
+fn static_str_to_js(s: &'static str) -> JsString {
+    s.into()
+}
+
+#[cfg(not(feature = "uncached-keys"))]
 fn static_str_to_js(s: &'static str) -> JsString {
     use std::cell::RefCell;
     use std::collections::HashMap;
