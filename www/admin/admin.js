@@ -79,7 +79,7 @@ function relative(secs) {
   return ahead ? `in ${n} ${unit}` : `${n} ${unit} ago`;
 }
 
-const providerNames = { "anon-user": "Anonymous", "local-userpass": "Email/Password", "custom-token": "Custom JWT" };
+const providerNames = { "anon-user": "Anonymous", "local-userpass": "Email/Password", "custom-token": "Custom JWT", passkey: "Passkeys" };
 
 const providerAbout = {
   "anon-user":
@@ -88,6 +88,10 @@ const providerAbout = {
     "(the page says there is no anonymous provider); existing sessions keep working.",
   "local-userpass": "Lets people register and log in with an email address and a password, or link them to an anonymous user.",
   "custom-token": "Lets people log in with a JWT issued by your own backend (needs --custom-jwt-secret or --custom-jwt-public-key).",
+  passkey:
+    "Lets a signed-in (even anonymous) user link a passkey, and sign back in with it on any device that has it, naming no " +
+    "user. Pages may use it from the origins given by --passkey-origin. When disabled, no passkey can be linked or used; " +
+    "existing sessions keep working.",
 };
 
 let bannerTimer = null;
@@ -302,10 +306,11 @@ $("find-form").addEventListener("submit", async (event) => {
 });
 
 async function openUser(id) {
-  let user, sessions;
+  let user, sessions, passkeys;
   try {
     user = await findUser(id);
     sessions = (await adminFetch(`/users/${encodeURIComponent(user.id)}/sessions`)).sessions || [];
+    passkeys = (await adminFetch(`/users/${encodeURIComponent(user.id)}/passkeys`)).passkeys || [];
   } catch (error) {
     if (error.code === "UserNotFound") {
       banner(`There is no user ${id} (any more).`, "error");
@@ -335,6 +340,30 @@ async function openUser(id) {
           ))
       : [emptyRow(5, "No sessions: this user is signed in nowhere.")]),
   );
+  $("passkeys-body").replaceChildren(
+    ...(passkeys.length
+      ? passkeys.map((p) =>
+          h("tr", { "data-testid": "passkey-row", "data-credential-id": p.credential_id },
+            h("td", { "data-label": "Credential" }, h("code", { class: "id" }, p.credential_id)),
+            h("td", { "data-label": "Created" }, h("time", { title: absolute(p.created_at) }, relative(p.created_at))),
+            h("td", { "data-label": "Last used" }, p.last_used_at ? h("time", { title: absolute(p.last_used_at) }, relative(p.last_used_at)) : "Never"),
+            h("td", { "data-label": "Synced" }, p.backup_state ? "Yes" : p.backup_eligible ? "Can be" : "No"),
+            h("td", { class: "row-actions" },
+              h("button", { type: "button", class: "small danger", "data-testid": "remove-passkey", onclick: () => removePasskey(user, p) }, "Remove")),
+          ))
+      : [emptyRow(5, "No passkeys.")]),
+  );
+}
+
+async function removePasskey(user, passkey) {
+  if (!confirm(`Remove passkey ${passkey.credential_id}?\n\nIt can no longer sign in to this user.`)) return;
+  try {
+    await adminFetch(`/users/${encodeURIComponent(user.id)}/passkeys/${encodeURIComponent(passkey.credential_id)}`, { method: "DELETE" });
+    banner(`Passkey ${passkey.credential_id} was removed.`);
+    await openUser(user.id);
+  } catch (error) {
+    handle(error);
+  }
 }
 
 async function revokeSession(user, session) {
