@@ -211,6 +211,11 @@ pub struct Config {
     /// server stops anyway.
     #[arg(long, env = "GUESTPASS_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,
+
+    // Merging a guest into an existing account (issue 14)
+    /// How long a merge proof (`login?merge=true`) may be redeemed after it is issued.
+    #[arg(long, env = "GUESTPASS_MERGE_PROOF_TTL", default_value = "5m", value_parser = parse_duration)]
+    pub merge_proof_ttl: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -321,6 +326,7 @@ impl fmt::Debug for Config {
             .field("metrics_listen", &self.metrics_listen)
             .field("log_format", &self.log_format)
             .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("merge_proof_ttl", &self.merge_proof_ttl)
             .finish()
     }
 }

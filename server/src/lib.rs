@@ -17,6 +17,7 @@ pub mod ids;
 pub mod keys;
 pub mod limits;
 pub mod logs;
+pub mod merge_proofs;
 pub mod metrics;
 pub mod metrics_server;
 pub mod outbox;

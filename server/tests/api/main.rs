@@ -21,6 +21,7 @@ mod introspection;
 mod link;
 mod logged_binary;
 mod mail_limits;
+mod merge;
 mod ops_admin_sessions;
 mod ops_backup;
 mod ops_health;

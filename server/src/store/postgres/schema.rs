@@ -127,6 +127,18 @@ pub(super) const MIGRATIONS: &[&str] = &[
     DROP TABLE reading;
     DROP TABLE articles;
 "#,
+    r#"
+    -- Merge proofs (issue 14): each jti is redeemed once; redeemed_at is NULL until it is.
+    CREATE TABLE merge_proofs (
+        jti            text PRIMARY KEY,
+        from_user      text NOT NULL,
+        into_user      text NOT NULL,
+        issued_at      bigint NOT NULL,
+        expires_at     bigint NOT NULL,
+        redeemed_at    bigint
+    );
+    CREATE INDEX merge_proofs_by_expiry ON merge_proofs (expires_at);
+"#,
 ];
 
 /// The schema version this server migrates to (and the newest it accepts).

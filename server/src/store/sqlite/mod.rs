@@ -14,6 +14,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::*;
 
+mod merge_proofs;
 mod signing_keys;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
@@ -137,6 +138,18 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE comments;
     DROP TABLE reading;
     DROP TABLE articles;
+"#,
+    r#"
+    -- Merge proofs (issue 14): each jti is redeemed once; redeemed_at is NULL until it is.
+    CREATE TABLE merge_proofs (
+        jti            TEXT PRIMARY KEY,
+        from_user      TEXT NOT NULL,
+        into_user      TEXT NOT NULL,
+        issued_at      INTEGER NOT NULL,
+        expires_at     INTEGER NOT NULL,
+        redeemed_at    INTEGER
+    );
+    CREATE INDEX merge_proofs_by_expiry ON merge_proofs(expires_at);
 "#,
 ];
 
