@@ -216,6 +216,15 @@ pub struct Config {
     /// How long a merge proof (`login?merge=true`) may be redeemed after it is issued.
     #[arg(long, env = "GUESTPASS_MERGE_PROOF_TTL", default_value = "5m", value_parser = parse_duration)]
     pub merge_proof_ttl: Duration,
+
+    /// Also POST each merge proof issued to this URL (the app's backend), signed with
+    /// --merge-webhook-secret, retried with back-off until it answers 2xx (off unless set).
+    #[arg(long, env = "GUESTPASS_MERGE_WEBHOOK", requires = "merge_webhook_secret")]
+    pub merge_webhook: Option<String>,
+
+    /// The HMAC-SHA256 key of the webhook's `Guestpass-Signature` header (at least 32 bytes).
+    #[arg(long, env = "GUESTPASS_MERGE_WEBHOOK_SECRET", hide_env_values = true)]
+    pub merge_webhook_secret: Option<Secret>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -327,6 +336,8 @@ impl fmt::Debug for Config {
             .field("log_format", &self.log_format)
             .field("shutdown_timeout", &self.shutdown_timeout)
             .field("merge_proof_ttl", &self.merge_proof_ttl)
+            .field("merge_webhook", &self.merge_webhook)
+            .field("merge_webhook_secret", &self.merge_webhook_secret.as_ref().map(|_| "<redacted>"))
             .finish()
     }
 }

@@ -18,6 +18,7 @@ pub mod keys;
 pub mod limits;
 pub mod logs;
 pub mod merge_proofs;
+pub mod merge_webhook;
 pub mod metrics;
 pub mod metrics_server;
 pub mod outbox;

@@ -258,6 +258,8 @@ async fn merge_login(
             return Err(ApiError::internal(e));
         }
     };
+    // With --merge-webhook the delivery is recorded with the proof, due at once.
+    let webhook = state.config.merge_webhook.is_some().then(|| crate::merge_webhook::body(&claims, &proof));
     let record = MergeProofRecord {
         jti: claims.jti,
         from_user: claims.from,
@@ -265,7 +267,7 @@ async fn merge_login(
         issued_at: claims.iat,
         expires_at: claims.exp,
     };
-    if let Err(e) = state.store(move |store| store.record_merge_proof(&record)).await {
+    if let Err(e) = state.store(move |store| store.record_merge_proof(&record, webhook.as_deref())).await {
         end_session_quietly(state, &login).await;
         return Err(e);
     }

@@ -25,9 +25,43 @@ pub enum Redemption {
     Unknown,
 }
 
+/// A webhook delivery to attempt: the proof's id and the body to POST.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WebhookDelivery {
+    pub jti: String,
+    /// JSON text; it holds the proof, so it is never printed.
+    pub body: String,
+    /// Attempts made before this one.
+    pub attempts: u32,
+}
+
+impl std::fmt::Debug for WebhookDelivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookDelivery").field("jti", &self.jti).field("attempts", &self.attempts).finish()
+    }
+}
+
+/// What one attempt at a delivery did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WebhookAttempt {
+    /// The receiver's HTTP status; `None` when no answer came.
+    pub status: Option<u16>,
+    pub delivered: bool,
+    /// When to try again; `None` once delivered, or given up.
+    pub retry_at: Option<u64>,
+}
+
 pub trait MergeProofStore: Send + Sync + 'static {
-    /// Records an issued proof.
-    fn record_merge_proof(&self, proof: &MergeProofRecord) -> StoreResult<()>;
+    /// Records an issued proof, and with `webhook` (the body to POST) its delivery, due now,
+    /// in the same transaction.
+    fn record_merge_proof(&self, proof: &MergeProofRecord, webhook: Option<&str>) -> StoreResult<()>;
+
+    /// Takes up to `limit` deliveries due at `now`, each put off to `now + lease` in the same
+    /// write, so another process (or a slow attempt) does not take it meanwhile.
+    fn claim_merge_webhooks(&self, now: u64, lease: u64, limit: usize) -> StoreResult<Vec<WebhookDelivery>>;
+
+    /// Records an attempt at a delivery.
+    fn record_merge_webhook_attempt(&self, jti: &str, now: u64, attempt: WebhookAttempt) -> StoreResult<()>;
 
     /// Marks a proof redeemed at `now` if no one has yet, in one statement: of calls racing
     /// on one id, exactly one gets `Redeemed`.

@@ -8,7 +8,7 @@ mod postgres;
 mod signing_keys;
 mod sqlite;
 
-pub use merge_proofs::{MergeProofRecord, MergeProofStore, Redemption};
+pub use merge_proofs::{MergeProofRecord, MergeProofStore, Redemption, WebhookAttempt, WebhookDelivery};
 pub use postgres::{
     redacted as redacted_url, PostgresStore, SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION,
     SWEEP_LOCK as POSTGRES_SWEEP_LOCK,

@@ -221,7 +221,7 @@ async fn a_proof_for_another_audience_is_refused_though_signed_by_this_servers_k
     let record =
         MergeProofRecord { jti: c.jti, from_user: c.from, into_user: c.into, issued_at: c.iat, expires_at: c.exp };
     let store = std::sync::Arc::clone(&app.state.store);
-    tokio::task::spawn_blocking(move || store.record_merge_proof(&record)).await.unwrap().unwrap();
+    tokio::task::spawn_blocking(move || store.record_merge_proof(&record, None)).await.unwrap().unwrap();
     assert_error(redeem(&app, &proof).await, 401, "InvalidMergeProof").await;
 }
 

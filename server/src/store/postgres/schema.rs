@@ -138,6 +138,17 @@ pub(super) const MIGRATIONS: &[&str] = &[
         redeemed_at    bigint
     );
     CREATE INDEX merge_proofs_by_expiry ON merge_proofs (expires_at);
+    -- The --merge-webhook deliveries: one per proof, due at next_attempt_at (NULL once
+    -- delivered or given up); body holds the proof.
+    CREATE TABLE merge_webhooks (
+        jti             text PRIMARY KEY REFERENCES merge_proofs (jti) ON DELETE CASCADE,
+        body            text NOT NULL,
+        attempts        integer NOT NULL DEFAULT 0,
+        next_attempt_at bigint,
+        last_status     integer,
+        delivered_at    bigint
+    );
+    CREATE INDEX merge_webhooks_due ON merge_webhooks (next_attempt_at);
 "#,
 ];
 

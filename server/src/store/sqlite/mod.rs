@@ -150,6 +150,17 @@ const MIGRATIONS: &[&str] = &[
         redeemed_at    INTEGER
     );
     CREATE INDEX merge_proofs_by_expiry ON merge_proofs(expires_at);
+    -- The --merge-webhook deliveries: one per proof, due at next_attempt_at (NULL once
+    -- delivered or given up); body holds the proof.
+    CREATE TABLE merge_webhooks (
+        jti             TEXT PRIMARY KEY REFERENCES merge_proofs(jti) ON DELETE CASCADE,
+        body            TEXT NOT NULL,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER,
+        last_status     INTEGER,
+        delivered_at    INTEGER
+    );
+    CREATE INDEX merge_webhooks_due ON merge_webhooks(next_attempt_at);
 "#,
 ];
 
