@@ -4,7 +4,8 @@
 //   first visit → guest id shown → save articles → read one (progress) → a guest cannot comment →
 //   reload → same id and list → phone width → sign-out warns a guest → register and link → same id
 //   → member comments → clear site data → new guest, empty list → sign in with the email → list
-//   back → the console refuses a wrong key → the console disables the anonymous provider →
+//   back → on a new phone a guest saves three articles and signs in to the account: all of them
+//   are in its list, the guest is gone → the console refuses a wrong key → the console disables the anonymous provider →
 //   a fresh visitor sees "no anonymous provider" and can still sign in → re-enable → guests again.
 //
 // Needs the demo running as scripts/demo.sh runs it: the auth server (`--app-id guestpass-demo
@@ -292,6 +293,54 @@ test("the reader's story, from first visit to the console and back", { timeout: 
     assert.equal((await page.textContent('[data-testid="user-email"]')).trim(), email);
     assert.deepEqual(await readingSlugs(page), [...saved].sort(), "the old list is back");
     await shot(page, "signed-in-list-back");
+  });
+
+  await t.test("on a new phone a guest saves three articles, signs in to the account, and keeps all of them", async () => {
+    const phone = await browser.newContext({ viewport: PHONE });
+    const guest = await phone.newPage();
+    guest.setDefaultTimeout(TIMEOUT);
+    guest.on("pageerror", (error) => pageErrors.push(error.message));
+    await guest.goto(`${BASE}/`);
+    await guest.waitForSelector('body[data-state="ready"][data-anonymous="true"]');
+    const guestOnPhone = await userId(guest);
+    assert.notEqual(guestOnPhone, guestId, "a guest of its own");
+    // Three articles the account has not saved.
+    const three = await guest.$$eval('[data-testid="article-card"]', (cards, skip) =>
+      cards.map((c) => c.dataset.slug).filter((slug) => !skip.includes(slug)).slice(0, 3), saved);
+    for (const slug of three) {
+      await guest.click(`[data-testid="article-card"][data-slug="${slug}"] [data-testid="save-toggle"]`);
+      await guest.waitForSelector(`[data-testid="article-card"][data-slug="${slug}"] [data-testid="save-toggle"][aria-pressed="true"]`);
+    }
+    await shot(guest, "phone-guest-saved-three");
+    // The guest's access token, to ask the auth server about it afterwards.
+    const guestToken = await guest.evaluate((id) => {
+      const key = Object.keys(localStorage).find((k) => k.endsWith(`:user:${id}`));
+      return JSON.parse(localStorage.getItem(key)).accessToken;
+    }, guestOnPhone);
+    const profileUrl = `${ADMIN_BASE}/api/client/v2.0/auth/profile`;
+    const before = await fetch(profileUrl, { headers: { Authorization: `Bearer ${guestToken}` } });
+    assert.equal(before.status, 200, "the guest exists on the server");
+
+    await guest.goto(`${BASE}/#/account`);
+    await guest.waitForSelector('[data-testid="sign-in-form"]');
+    await guest.fill('[data-testid="sign-in-email"]', email);
+    await guest.fill('[data-testid="sign-in-password"]', password);
+    await guest.click('[data-testid="sign-in-submit"]');
+    await guest.waitForFunction(
+      () => document.getElementById("toast")?.textContent?.includes("3 saved articles from this browser were added to your list"),
+      null,
+      { timeout: TIMEOUT },
+    );
+    await guest.waitForSelector('body[data-state="ready"][data-anonymous="false"]');
+    await shot(guest, "phone-merged-into-account");
+    assert.equal(await guest.getAttribute("body", "data-user-id"), guestId, "signed in to the account");
+    assert.deepEqual(await readingSlugs(guest), [...saved, ...three].sort(), "the account's list and the guest's, together");
+    await shot(guest, "phone-union-list", { fullPage: true });
+    const after = await fetch(profileUrl, { headers: { Authorization: `Bearer ${guestToken}` } });
+    assert.equal(after.status, 401, "the guest is gone on the server");
+    assert.equal(await guest.evaluate(() => Object.keys(localStorage).some((k) => k.endsWith(":merge"))), false,
+      "no merge left pending");
+    await phone.close();
   });
 
   const admin = await browser.newContext({ viewport: DESKTOP });

@@ -162,12 +162,17 @@ impl AppState {
     }
 
     async fn log_in_now(&self, provider: &Provider) -> Result<Rc<UserState>> {
-        let device_id = self.storage.device_id();
-        let body = codec::to_text(&provider.login_body(device_id.clone()));
+        let body = codec::to_text(&provider.login_body(self.storage.device_id()));
         let url = self.login_url(provider);
         let outgoing = Outgoing::Protocol { method: Verb::Post, url: &url, link: false, body: Some(&body) };
         let answer: SessionAnswer<JsData> =
             request(&outgoing, None).await?.and_then(codec::from_js).ok_or_else(|| Error::invalid_response(200))?;
+        self.take_login(provider, answer)
+    }
+
+    /// Stores the user a login answered (made current), and tells the listeners (`login`).
+    pub(crate) fn take_login(&self, provider: &Provider, answer: SessionAnswer<JsData>) -> Result<Rc<UserState>> {
+        let device_id = self.storage.device_id();
         // A login answer has a refresh token and a user id (`LoginAnswer`).
         let (Some(refresh_token), Some(user_id)) = (answer.refresh_token, answer.user_id) else {
             return Err(Error::invalid_response(200));

@@ -18,6 +18,7 @@ use std::pin::Pin;
 use std::rc::{Rc, Weak};
 
 use guestpass_protocol::bodies::{Confirmation, EmailOnly, PasswordReset, Registration};
+use guestpass_protocol::merge::MergeAnswer;
 use guestpass_protocol::page::{
     AccountDetails, AppConfiguration, ChangeEvent, ChangeKind, ErrorFields, FetchOptions, Persistence, RiskReason,
     StorageArea, UserIdentity,
@@ -33,6 +34,7 @@ use crate::codec::{self, JsData};
 use crate::credentials::Provider;
 use crate::error::{Error, Result, INVALID_ARGUMENT};
 use crate::events::{Change, Kind, Risk};
+use crate::merge;
 use crate::persist;
 use crate::session;
 use crate::transport::Outgoing;
@@ -141,6 +143,29 @@ export type UserState = "active" | "logged-out" | "removed";
 
 /** The profile data the server keeps for a user, e.g. `{ email }` once an email is linked. */
 export type UserProfile = { email?: string; name?: string } & Record<string, unknown>;
+
+/** What `app.logIn` takes besides the credentials. */
+export interface LogInOptions {
+  /**
+   * When the current user is anonymous: log in to the existing account and bring the guest's
+   * data along. The login is sent with the anonymous user's access token, the server answers a
+   * merge proof, and `app.pendingMerge` (and the resolved user's `merge`) holds it until the
+   * page calls `complete()` (after its backend moved the data) or `abandon()`. The anonymous
+   * user stays stored, no longer current, until then; a reload finds the merge again. Without
+   * an anonymous current user this is a plain login (`pendingMerge` stays `null`). Default
+   * `false`: `logIn` as without options.
+   */
+  mergeAnonymous?: boolean;
+}
+
+export interface App {
+  /**
+   * Logs in. `Credentials.anonymous()` returns the stored anonymous user when there is an
+   * active one, without any request; otherwise it makes one request and stores the user. See
+   * `LogInOptions` for `mergeAnonymous`.
+   */
+  logIn(credentials: Credentials, options?: LogInOptions): Promise<User>;
+}
 
 export interface User {
   /**
@@ -295,13 +320,33 @@ impl App {
 
     /// Logs in. `Credentials.anonymous()` returns the stored anonymous user when there is an
     /// active one, without any request; otherwise it makes one request and stores the user.
-    #[wasm_bindgen(js_name = logIn, unchecked_return_type = "Promise<User>")]
-    pub fn log_in(&self, credentials: &Credentials) -> Promise {
+    /// With `{ mergeAnonymous: true }` and an anonymous current user, the login brings the
+    /// guest's data along (see `LogInOptions`, docs/merge.md).
+    // Typed in TYPES above: wasm-bindgen drops the `?` of an optional parameter with a type.
+    #[wasm_bindgen(js_name = logIn, skip_typescript)]
+    pub fn log_in(&self, credentials: &Credentials, options: JsValue) -> Promise {
         let (app, provider) = (self.state.clone(), credentials.provider.clone());
+        let merging = if options.is_undefined() || options.is_null() {
+            Ok(false)
+        } else {
+            match js_sys::Reflect::get(&options, &JsValue::from_str("mergeAnonymous")) {
+                Ok(value) if value.is_undefined() => Ok(false),
+                Ok(value) => value.as_bool().ok_or(()),
+                Err(_) => Err(()),
+            }
+        };
         promise(async move {
-            let user = app.log_in(&provider).await?;
+            let merging = merging.map_err(|()| Error::client(INVALID_ARGUMENT, "mergeAnonymous must be a boolean"))?;
+            let user = if merging { merge::log_in(&app, &provider).await?.0 } else { app.log_in(&provider).await? };
             Ok(handle(&app, &user))
         })
+    }
+
+    /// The merge a `logIn` with `mergeAnonymous` left pending, until `complete()` or
+    /// `abandon()`; found again after a reload. `null` when there is none.
+    #[wasm_bindgen(getter = pendingMerge, unchecked_return_type = "PendingMerge | null")]
+    pub fn pending_merge(&self) -> JsValue {
+        pending_merge(&self.state, None)
     }
 
     /// Makes an active user of this app the current one (listeners hear `switch`).
@@ -524,6 +569,13 @@ impl User {
         promise(async move { done(session::log_out(&app, &user, false).await) })
     }
 
+    /// The pending merge into this user (`app.pendingMerge` when its `into` is this user's id),
+    /// or `null`.
+    #[wasm_bindgen(getter, unchecked_return_type = "PendingMerge | null")]
+    pub fn merge(&self) -> JsValue {
+        pending_merge(&self.app, Some(&self.user.id))
+    }
+
     /// Adds the credentials' identity to this user, which keeps its id. On failure (`code`:
     /// `AccountNameInUse`, `InvalidPassword`...) the user is left as it was.
     #[wasm_bindgen(js_name = linkCredentials, unchecked_return_type = "Promise<void>")]
@@ -578,6 +630,59 @@ impl User {
     #[wasm_bindgen(js_name = removeListener)]
     pub fn remove_listener(&self, #[wasm_bindgen(unchecked_param_type = "ChangeListener")] listener: Function) {
         page_user(&self.user).listeners.remove(&listener);
+    }
+}
+
+/// A merge waiting for the page: the guest's id (`from`), the account's (`into`) and the proof
+/// to hand to the app's backend (docs/merge.md).
+// `Debug` shows the ids, never the proof (a `Secret`).
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct PendingMerge {
+    app: Rc<AppState>,
+    merge: MergeAnswer,
+}
+
+#[wasm_bindgen]
+impl PendingMerge {
+    /// The anonymous user whose data moves.
+    #[wasm_bindgen(getter = from, unchecked_return_type = "string")]
+    pub fn from_id(&self) -> JsValue {
+        JsValue::from_str(&self.merge.from)
+    }
+
+    /// The account it moves into: the user the login signed in.
+    #[wasm_bindgen(getter = into, unchecked_return_type = "string")]
+    pub fn into_id(&self) -> JsValue {
+        JsValue::from_str(&self.merge.into)
+    }
+
+    /// The signed proof (a JWT, `typ: "merge"`, minutes long), for the app's backend.
+    #[wasm_bindgen(getter, unchecked_return_type = "string")]
+    pub fn proof(&self) -> JsValue {
+        JsValue::from_str(self.merge.proof.expose())
+    }
+
+    /// After the backend moved the data: deletes the anonymous user on the server and here,
+    /// and forgets the merge. On failure (offline...) the merge stays pending, to try again.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn complete(&self) -> Promise {
+        let (app, merge) = (self.app.clone(), self.merge.clone());
+        promise(async move { done(merge::complete(&app, &merge).await) })
+    }
+
+    /// Forgets the merge without deleting anyone: the anonymous user stays listed here, logged
+    /// in, not current (`app.switchUser` brings it back, `app.removeUser` drops it).
+    pub fn abandon(&self) {
+        merge::forget(&self.app, &self.merge);
+    }
+}
+
+/// The stored pending merge as a `PendingMerge`, if any (and if `into` it is `into`).
+fn pending_merge(app: &Rc<AppState>, into: Option<&str>) -> JsValue {
+    match merge::pending(app).filter(|merge| into.is_none_or(|into| merge.into == into)) {
+        Some(merge) => JsValue::from(PendingMerge { app: app.clone(), merge }),
+        None => JsValue::NULL,
     }
 }
 

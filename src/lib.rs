@@ -97,6 +97,7 @@ mod error;
 mod events;
 mod js;
 mod locks;
+mod merge;
 mod persist;
 mod session;
 mod storage;
@@ -104,7 +105,7 @@ mod tabs;
 mod transport;
 mod user;
 
-pub use js::{App, Credentials, EmailPasswordAuth, User};
+pub use js::{App, Credentials, EmailPasswordAuth, PendingMerge, User};
 
 /// lol_alloc's free-list allocator instead of std's dlmalloc: about 7 KB less code before
 /// compression. It is slower on long free lists, but the SDK holds a few hundred small

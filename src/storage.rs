@@ -3,7 +3,8 @@
 //! The key scheme is docs/wire.md's ("SDK storage keys"), all under `guestpass:<appId>:`:
 //! - `users`: JSON array of user ids, most recently logged in first;
 //! - `user:<userId>`: the protocol's `StoredUser`, written whole so a user is never half stored;
-//! - `deviceId`: the device id the server gave us, sent back on the next login.
+//! - `deviceId`: the device id the server gave us, sent back on the next login;
+//! - `merge`: the protocol's `MergeAnswer` of a merge not yet completed or abandoned.
 //!
 //! What is stored is untrusted (other scripts, older versions, a user's devtools, another tab
 //! half-way through a write): a value that does not decode to its protocol type reads as
@@ -17,6 +18,7 @@
 use std::cell::{Cell, RefCell};
 
 use gloo_storage::{LocalStorage, SessionStorage, Storage as _};
+use guestpass_protocol::merge::MergeAnswer;
 use guestpass_protocol::page::StorageArea;
 use guestpass_protocol::stored::{StoredUser, UserIds};
 
@@ -225,6 +227,19 @@ impl Storage {
         self.set(&self.key(DEVICE_ID), id);
     }
 
+    /// The merge a login with `mergeAnonymous` left pending (src/merge.rs), if a usable one.
+    pub(crate) fn merge(&self) -> Option<MergeAnswer> {
+        codec::from_text::<MergeAnswer>(&self.get(&self.key(MERGE))?).filter(|m| !m.proof.expose().is_empty())
+    }
+
+    pub(crate) fn set_merge(&self, merge: &MergeAnswer) {
+        self.set(&self.key(MERGE), &codec::to_text(merge));
+    }
+
+    pub(crate) fn remove_merge(&self) {
+        self.remove(&self.key(MERGE));
+    }
+
     /// `guestpass:<appId>:<name>`: storage keys, and the names of the app's Web Locks.
     pub(crate) fn key(&self, name: &str) -> String {
         [&self.prefix, name].concat()
@@ -260,6 +275,7 @@ impl Storage {
 const USERS: &str = "users";
 const USER: &str = "user:";
 const DEVICE_ID: &str = "deviceId";
+const MERGE: &str = "merge";
 
 /// `localStorage` or `sessionStorage`, when it can actually store something.
 fn web_storage(area: StorageArea) -> Option<WebStorage> {

@@ -242,6 +242,7 @@ async function boot() {
       }
       user = await app.logIn(sdk.Credentials.anonymous());
     }
+    await resumeMerge();
     await enter(user);
   } catch (error) {
     if (error?.code === "AuthProviderNotFound") {
@@ -875,7 +876,7 @@ function keepForm() {
       } catch (err) {
         if (err?.code === "AccountNameInUse") {
           throw Object.assign(new Error(
-            "That email already belongs to another reader's account, so it cannot be added to this guest. Use another email, or sign in with it below (this guest's list would be left behind)."), { code: err.code });
+            "That email already belongs to another reader's account, so it cannot be added to this guest. Use another email, or sign in with it below (this guest's list comes along into that account)."), { code: err.code });
         }
         if (err?.code === "InvalidPassword") {
           throw Object.assign(new Error(registeredBefore
@@ -920,25 +921,15 @@ function signInForm({ create = false } = {}) {
     const problem = create ? checkCredentials(email, password) : !email || !password ? "Enter your email and password." : null;
     if (problem) return showFormError(error, problem);
 
-    const guest = app.currentUser?.isAnonymous ? app.currentUser : null;
-    const guestSaved = guest ? readingList.size : 0;
-    if (guest && guestSaved > 0 && !confirm(
-      `Sign in as ${email}?\n\nYou will read with your account's reading list. This guest's reading list ` +
-      `(${guestSaved} article${guestSaved === 1 ? "" : "s"}) will be lost: once a guest signs out, its data cannot be recovered.`)) {
-      return;
-    }
     submit.disabled = true;
     try {
       if (create) {
         await app.emailPasswordAuth.registerUser({ email, password });
       }
-      const member = await app.logIn(sdk.Credentials.emailPassword(email, password));
-      if (guest && guest.id !== member.id) {
-        // The guest pass is left behind: sign it out so it does not linger in this browser.
-        await app.removeUser(guest).catch((err) => console.warn("could not remove the guest", err));
-      }
+      // A guest's list comes along into the account (docs/merge.md).
+      const { member, moved } = await signInBringingGuest(sdk.Credentials.emailPassword(email, password));
       await enter(member);
-      toast(`Signed in as ${member.profile?.email || email}.`, "success");
+      toast(mergedText(moved) || `Signed in as ${member.profile?.email || email}.`, "success");
     } catch (err) {
       const messages = {
         InvalidPassword: "Wrong email or password.",
@@ -951,6 +942,66 @@ function signInForm({ create = false } = {}) {
     }
   });
   return form;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signing in to an existing account as a guest: the guest's list comes along (docs/merge.md)
+
+/**
+ * Logs in with `credentials`; when the current user is a guest, the SDK asks for a merge proof
+ * and this page hands it to the blog's backend, which moves the guest's saved articles and
+ * reading progress into the account. What the backend moved, or null.
+ */
+async function signInBringingGuest(credentials) {
+  const member = await app.logIn(credentials, { mergeAnonymous: true });
+  const merge = member.merge;
+  const moved = merge ? await finishMerge(merge) : null;
+  return { member, moved };
+}
+
+/**
+ * Hands a pending merge's proof to the backend, then deletes the guest (`complete()`). A proof
+ * the backend already used (the page reloaded after the move, before `complete()`) has moved
+ * the list: the guest is deleted all the same. A proof the backend refuses (expired: the page
+ * was closed for longer than the proof lives) moves nothing: the merge is abandoned and the
+ * guest kept in this browser, so nothing is deleted that was not moved.
+ */
+async function finishMerge(merge) {
+  let moved = null;
+  try {
+    moved = await api("/merge", { method: "POST", body: { proof: merge.proof } });
+  } catch (error) {
+    if (error?.code === "InvalidMergeProof") {
+      merge.abandon();
+      toast("This browser's guest reading list could not be brought along: the sign-in was too long ago.", "warn");
+      return null;
+    }
+    if (error?.code !== "MergeProofRedeemed") throw error;
+  }
+  await merge.complete();
+  return moved;
+}
+
+/** "3 saved articles from this browser were added to your list", or null when none were. */
+function mergedText(moved) {
+  const added = moved?.saved_added ?? 0;
+  if (added > 0) {
+    return `${added} saved article${added === 1 ? "" : "s"} from this browser ${added === 1 ? "was" : "were"} added to your list.`;
+  }
+  if ((moved?.moved ?? 0) > 0) return "Your reading progress from this browser was added to your list.";
+  return null;
+}
+
+/** After a reload in the middle of a merge: finishes it, once the account is current. */
+async function resumeMerge() {
+  const merge = app.pendingMerge;
+  if (!merge || app.currentUser?.id !== merge.into) return;
+  try {
+    const text = mergedText(await finishMerge(merge));
+    if (text) toast(text, "success");
+  } catch (error) {
+    console.warn("the pending merge could not be finished yet", error);
+  }
 }
 
 function renderAccount(view) {

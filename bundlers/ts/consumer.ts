@@ -5,6 +5,7 @@ import init, {
   App,
   Credentials,
   EmailPasswordAuth,
+  PendingMerge,
   User,
   initSync,
   type AppConfiguration,
@@ -16,6 +17,7 @@ import init, {
   type GuestpassError,
   type InitInput,
   type InitOutput,
+  type LogInOptions,
   type Persistence,
   type SyncInitInput,
   type UserIdentity,
@@ -85,6 +87,15 @@ export async function everything(wasm: SyncInitInput, url: InitInput): Promise<s
   const state: UserState = user.state;
   const tokens: (string | null)[] = [user.accessToken, user.refreshToken];
   const details = [user.id, user.isAnonymous, user.providerType, profile.email, identities[0]?.providerType];
+  const mergeOptions: LogInOptions = { mergeAnonymous: true };
+  const account: User = await app.logIn(email, mergeOptions);
+  const merge: PendingMerge | null = account.merge ?? app.pendingMerge;
+  if (merge) {
+    const named: string = `${merge.from} ${merge.into} ${merge.proof.length}`;
+    console.log(named);
+    await merge.complete();
+    merge.abandon();
+  }
   await user.logOut();
   await app.removeUser(user);
   await app.deleteUser(user);

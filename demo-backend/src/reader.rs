@@ -5,7 +5,7 @@
 use std::{sync::Arc, time::Duration};
 
 use axum::{extract::FromRequestParts, http::request::Parts, http::StatusCode};
-use guestpass_verifier_example::{Refused, Verifier};
+use guestpass_verifier_example::{MergeClaims, Refused, Verifier};
 use serde_json::Value;
 
 use crate::{error::ApiError, AppState};
@@ -77,6 +77,21 @@ impl AuthServer {
             }
         }
         Ok(Reader { user_id: claims.sub, is_anonymous: claims.is_anonymous, token: token.to_owned() })
+    }
+
+    /// The claims of a merge proof, verified through the same keys as access tokens.
+    pub async fn merge_claims(&self, proof: &str) -> Result<MergeClaims, ApiError> {
+        self.verifier.verify_merge_proof(proof).await.map_err(|refused| match refused {
+            Refused::Fetch(e) => unavailable(&e),
+            expired if expired.is_expiry() => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "InvalidMergeProof", "the merge proof has expired")
+            }
+            other => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "InvalidMergeProof",
+                format!("the merge proof is refused: {other}"),
+            ),
+        })
     }
 
     /// The `name` in the user's profile data (e.g. a custom token's claim), if any.

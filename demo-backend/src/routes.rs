@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use crate::{
     error::ApiError,
     reader::Reader,
-    store::{self, Article, Comment, ReadingEntry},
+    store::{self, Article, Comment, Merged, ReadingEntry},
     AppState,
 };
 
@@ -34,6 +34,7 @@ pub fn router() -> Router<AppState> {
         .route("/articles/{slug}/comments", post(comment))
         .route("/reading-list", get(reading_list))
         .route("/reading-list/{slug}", put(update_reading))
+        .route("/merge", post(merge))
         .method_not_allowed_fallback(|| async {
             ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", "method not allowed")
         })
@@ -179,4 +180,45 @@ async fn update_reading(
         .await?
         .ok_or_else(no_article)?;
     Ok(Json(reading_json(&entry)))
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct MergeRequest {
+    proof: Option<String>,
+}
+
+fn merge_json(m: &Merged, from: &str, into: &str) -> Value {
+    json!({
+        "moved": m.moved, "saved_added": m.saved_added, "progress_taken": m.progress_taken,
+        "from": from, "into": into,
+    })
+}
+
+/// `POST /api/blog/merge {proof}`, as the account the guest just signed in to: moves the
+/// guest's reading list into the caller's (docs/merge.md). The proof is checked through the
+/// auth server's JWKS like an access token (signature, `iss`, `aud`, `exp`, its `typ`); its
+/// `into` must be the caller, so a proof stolen in transit moves data only into the account
+/// it names, and its `jti` is recorded in the transaction that moves the rows.
+async fn merge(
+    State(state): State<AppState>,
+    reader: Reader,
+    parsed: Result<Json<MergeRequest>, JsonRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let proof =
+        body(parsed)?.proof.filter(|p| !p.is_empty()).ok_or_else(|| ApiError::bad_request("proof is required"))?;
+    let claims = state.auth.merge_claims(&proof).await?;
+    if claims.into != reader.user_id {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "MergeProofNotForYou",
+            "this merge proof moves data into another account than the one signed in",
+        ));
+    }
+    let (jti, from, into) = (claims.jti, claims.from.clone(), claims.into.clone());
+    let merged = state.store.run(move |c| store::merge_reading(c, &jti, &from, &into, now_secs())).await?;
+    let merged = merged.ok_or_else(|| {
+        ApiError::new(StatusCode::CONFLICT, "MergeProofRedeemed", "this merge proof has been used already")
+    })?;
+    tracing::info!(from = %claims.from, into = %claims.into, moved = merged.moved, "merged a guest's reading list");
+    Ok(Json(merge_json(&merged, &claims.from, &claims.into)))
 }

@@ -65,7 +65,24 @@ const SCHEMA: &str = "
         author_name TEXT NOT NULL, body TEXT NOT NULL, created_at INTEGER NOT NULL
     );
     CREATE INDEX IF NOT EXISTS comments_by_article ON comments(article_id, created_at);
+    -- Merge proofs this backend has acted on (docs/merge.md): written in the transaction that
+    -- moves the guest's rows, so a proof moves them once, and a crash moves nothing.
+    CREATE TABLE IF NOT EXISTS merges (
+        jti TEXT PRIMARY KEY, from_user TEXT NOT NULL, into_user TEXT NOT NULL,
+        moved INTEGER NOT NULL, merged_at INTEGER NOT NULL
+    );
 ";
+
+/// What a merge moved from a guest's reading list into an account's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Merged {
+    /// The guest's entries (saved or started) now in the account's list.
+    pub moved: usize,
+    /// Of them, articles saved by the guest that the account had not saved.
+    pub saved_added: usize,
+    /// Of them, entries whose progress replaced the account's (the guest's was newer).
+    pub progress_taken: usize,
+}
 
 /// One connection: the demo's load is a few readers, and one connection keeps writes serial.
 #[derive(Clone)]
@@ -232,4 +249,66 @@ pub fn add_comment(
 /// Rows in `table` (for tests: what a refused request did not write).
 pub fn count(conn: &mut Connection, table: &str) -> StoreResult<i64> {
     Ok(conn.query_row(&format!("SELECT count(*) FROM \"{table}\""), [], |r| r.get(0))?)
+}
+
+/// Moves `from`'s reading list into `into`'s, once per `jti`, in one transaction: `None` if
+/// this proof was acted on before (nothing is written then). The union: an article saved by
+/// either is saved; of two progresses, the one written later wins (with its time).
+pub fn merge_reading(
+    conn: &mut Connection,
+    jti: &str,
+    from: &str,
+    into: &str,
+    now: u64,
+) -> StoreResult<Option<Merged>> {
+    let tx = conn.transaction()?;
+    let fresh = tx
+        .prepare_cached(
+            "INSERT INTO merges (jti, from_user, into_user, moved, merged_at) VALUES (?1, ?2, ?3, 0, ?4)
+             ON CONFLICT (jti) DO NOTHING",
+        )?
+        .execute(params![jti, from, into, now as i64])?;
+    if fresh == 0 {
+        return Ok(None);
+    }
+    let guest: Vec<(i64, bool, f64, i64)> = tx
+        .prepare_cached(
+            "SELECT article_id, saved, progress, updated_at FROM reading
+             WHERE user_id = ?1 AND (saved = 1 OR progress > 0)",
+        )?
+        .query_map([from], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut merged = Merged { moved: guest.len(), saved_added: 0, progress_taken: 0 };
+    for (article_id, saved, progress, updated_at) in guest {
+        let theirs: Option<(bool, f64, i64)> = tx
+            .prepare_cached("SELECT saved, progress, updated_at FROM reading WHERE user_id = ?1 AND article_id = ?2")?
+            .query_row(params![into, article_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .optional()?;
+        let (saved, progress, updated_at) = match theirs {
+            None => {
+                merged.saved_added += usize::from(saved);
+                merged.progress_taken += usize::from(progress > 0.0);
+                (saved, progress, updated_at)
+            }
+            Some((had, their_progress, their_time)) => {
+                merged.saved_added += usize::from(saved && !had);
+                if updated_at > their_time {
+                    merged.progress_taken += usize::from(progress != their_progress);
+                    (saved || had, progress, updated_at)
+                } else {
+                    (saved || had, their_progress, their_time)
+                }
+            }
+        };
+        tx.prepare_cached(
+            "INSERT INTO reading (user_id, article_id, saved, progress, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (user_id, article_id) DO UPDATE SET
+                 saved = excluded.saved, progress = excluded.progress, updated_at = excluded.updated_at",
+        )?
+        .execute(params![into, article_id, saved, progress, updated_at])?;
+    }
+    tx.prepare_cached("DELETE FROM reading WHERE user_id = ?1")?.execute([from])?;
+    tx.prepare_cached("UPDATE merges SET moved = ?2 WHERE jti = ?1")?.execute(params![jti, merged.moved as i64])?;
+    tx.commit()?;
+    Ok(Some(merged))
 }

@@ -6,6 +6,7 @@
 //!
 //! - [`answers`]: what the server answers (login, link, refresh, profile, providers, errors);
 //! - [`bodies`]: what a client sends (login and link bodies, the email/password routes);
+//! - [`merge`]: a login that brings a guest's data along (`?merge=true`) and its proof;
 //! - [`stored`]: what the SDK keeps in Web Storage;
 //! - [`page`]: what a page hands the SDK and gets from it (`new App` options, `persistence`,
 //!   identities, change events, the fields of an error).
@@ -24,6 +25,7 @@ extern crate alloc;
 
 pub mod answers;
 pub mod bodies;
+pub mod merge;
 pub mod page;
 pub mod stored;
 

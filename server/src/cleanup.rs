@@ -40,6 +40,11 @@ pub async fn run(state: AppState) {
             Ok(pruned) => tracing::info!(pruned, "deleted used and expired passkey challenges"),
             Err(e) => tracing::warn!(error = %e, "passkey challenge prune failed; retrying at the next interval"),
         }
+        match prune_merge_proofs(&state).await {
+            Ok(0) => {}
+            Ok(pruned) => tracing::info!(pruned, "deleted expired merge proofs"),
+            Err(e) => tracing::warn!(error = %e, "merge proof prune failed; retrying at the next interval"),
+        }
         if let Err(e) = state.limits.forget_idle().await {
             tracing::warn!(error = %e, "pruning the shared rate-limit buckets failed; retrying at the next interval");
         }
@@ -80,4 +85,19 @@ pub async fn sweep_sessions(state: &AppState) -> Result<usize, crate::error::Api
 pub async fn prune_userpass_tokens(state: &AppState) -> Result<usize, crate::error::ApiError> {
     let now = ids::now_secs();
     state.store(move |store| store.delete_expired_userpass_tokens(now)).await
+}
+
+/// Deletes merge proofs past their expiry: an expired proof is refused before its record is
+/// read, so the record no longer guards anything; returns how many.
+pub async fn prune_merge_proofs(state: &AppState) -> Result<usize, crate::error::ApiError> {
+    let now = ids::now_secs();
+    let mut total = 0;
+    loop {
+        let deleted = state.store(move |store| store.delete_expired_merge_proofs(now, BATCH)).await?;
+        total += deleted;
+        if deleted < BATCH {
+            return Ok(total);
+        }
+        tokio::time::sleep(PAUSE).await;
+    }
 }

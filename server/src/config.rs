@@ -230,6 +230,19 @@ pub struct Config {
     /// How long a passkey ceremony's challenge may be answered.
     #[arg(long, env = "GUESTPASS_PASSKEY_CHALLENGE_TTL", default_value = "60s", value_parser = parse_duration)]
     pub passkey_challenge_ttl: Duration,
+    // Merging a guest into an existing account (issue 14)
+    /// How long a merge proof (`login?merge=true`) may be redeemed after it is issued.
+    #[arg(long, env = "GUESTPASS_MERGE_PROOF_TTL", default_value = "5m", value_parser = parse_duration)]
+    pub merge_proof_ttl: Duration,
+
+    /// Also POST each merge proof issued to this URL (the app's backend), signed with
+    /// --merge-webhook-secret, retried with back-off until it answers 2xx (off unless set).
+    #[arg(long, env = "GUESTPASS_MERGE_WEBHOOK", requires = "merge_webhook_secret")]
+    pub merge_webhook: Option<String>,
+
+    /// The HMAC-SHA256 key of the webhook's `Guestpass-Signature` header (at least 32 bytes).
+    #[arg(long, env = "GUESTPASS_MERGE_WEBHOOK_SECRET", hide_env_values = true)]
+    pub merge_webhook_secret: Option<Secret>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -344,6 +357,9 @@ impl fmt::Debug for Config {
             .field("passkey_origin", &self.passkey_origin)
             .field("passkey_rp_name", &self.passkey_rp_name)
             .field("passkey_challenge_ttl", &self.passkey_challenge_ttl)
+            .field("merge_proof_ttl", &self.merge_proof_ttl)
+            .field("merge_webhook", &self.merge_webhook)
+            .field("merge_webhook_secret", &self.merge_webhook_secret.as_ref().map(|_| "<redacted>"))
             .finish()
     }
 }

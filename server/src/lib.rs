@@ -17,6 +17,8 @@ pub mod ids;
 pub mod keys;
 pub mod limits;
 pub mod logs;
+pub mod merge_proofs;
+pub mod merge_webhook;
 pub mod metrics;
 pub mod metrics_server;
 pub mod outbox;

@@ -26,6 +26,10 @@ pub struct Application {
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<Self> {
         let external_jwt = ExternalJwt::from_config(&config)?;
+        crate::merge_webhook::check_config(
+            config.merge_webhook.as_deref(),
+            config.merge_webhook_secret.as_ref().map(|s| s.expose()),
+        )?;
         let admin_key = AdminKey::from_config(&config)?;
         let store = open_store(&config).await?;
         let ring = crate::keys::load_ring(&config, &store).await?;
@@ -71,6 +75,7 @@ impl Application {
     /// `--shutdown-timeout`) and the store's queued writes.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let sweeper = tokio::spawn(crate::cleanup::run(self.state.clone()));
+        let webhooks = tokio::spawn(crate::merge_webhook::run(self.state.clone()));
         let metrics = self.metrics_listener.map(|listener| {
             if let Ok(addr) = listener.local_addr() {
                 tracing::info!("metrics at http://{addr}/metrics");
@@ -84,6 +89,7 @@ impl Application {
         let keys = self.state.keys_in_store().then(|| tokio::spawn(self.state.clone().follow_signing_keys()));
         let served = crate::serve::serve(self.listener, self.router, &self.state.config, shutdown_signal()).await;
         sweeper.abort();
+        webhooks.abort();
         if let Some(switches) = switches {
             switches.abort();
         }

@@ -15,6 +15,7 @@ use crate::{
     error::ApiError,
     external_jwt::ExternalJwt,
     limits::Limits,
+    merge_proofs::MergeProofs,
     metrics::Metrics,
     outbox::Outbox,
     passkeys::RelyingParty,
@@ -32,6 +33,8 @@ pub struct Inner {
     pub config: Config,
     pub store: Arc<dyn Store>,
     pub tokens: AccessTokens,
+    /// Merge proofs, signed with the tokens' keys (issue 14).
+    pub merge_proofs: MergeProofs,
     pub passwords: Passwords,
     pub outbox: Outbox,
     /// The `custom-token` verifier; the provider is off without one.
@@ -80,10 +83,12 @@ impl AppState {
         let passwords = Passwords::new(config.password_queue);
         let limits = Limits::from_config(&config, Arc::clone(&store).shared_buckets());
         let trusted_proxies = TrustedProxies::new(config.trusted_proxy.clone(), config.forwarded_header);
+        let merge_proofs = MergeProofs::new(tokens.clone(), config.merge_proof_ttl);
         Ok(AppState(Arc::new(Inner {
             config,
             store,
             tokens,
+            merge_proofs,
             passwords,
             outbox,
             external_jwt,

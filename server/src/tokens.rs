@@ -114,6 +114,11 @@ impl AccessTokens {
         self.ttl
     }
 
+    /// The app the tokens are for (their `aud`).
+    pub fn app_id(&self) -> &str {
+        &self.app_id
+    }
+
     pub fn issue(&self, subject: Subject<'_>, now: u64) -> Result<String, ApiError> {
         let claims = AccessClaims {
             iss: self.issuer.clone(),

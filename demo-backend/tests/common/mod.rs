@@ -11,6 +11,8 @@ pub const APP_ID: &str = "blog-test";
 pub struct AuthServer {
     pub base: String,
     pub client: reqwest::Client,
+    /// The running server's state (its key ring, to sign proofs a test needs).
+    pub state: guestpass_server::state::AppState,
     _dir: tempfile::TempDir,
 }
 
@@ -23,8 +25,9 @@ pub async fn auth_server(adjust: impl FnOnce(&mut AuthConfig)) -> AuthServer {
     adjust(&mut config);
     let app = Application::build(config).await.expect("the auth server starts");
     let base = format!("http://{}", app.local_addr());
+    let state = app.state().clone();
     tokio::spawn(async move { app.run_until_stopped().await.expect("the auth server runs") });
-    AuthServer { base, client: reqwest::Client::new(), _dir: dir }
+    AuthServer { base, client: reqwest::Client::new(), state, _dir: dir }
 }
 
 /// A user as the client sees it after logging in.
@@ -82,6 +85,40 @@ impl AuthServer {
         let url = format!("{}/api/client/v2.0/auth/session", self.base);
         let resp = self.client.delete(url).bearer_auth(refresh_token).send().await.unwrap();
         assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    }
+
+    /// Registers an email account (confirmed at once, the default) and logs in to it.
+    pub async fn account(&self, email: &str) -> Login {
+        let register = self.client.post(self.app_url("/auth/providers/local-userpass/register"));
+        let registered = register.json(&json!({"email": email, "password": "password1"})).send().await.unwrap();
+        assert_eq!(registered.status(), StatusCode::CREATED);
+        let body = self.login("local-userpass", json!({"username": email, "password": "password1"})).await;
+        Login {
+            user_id: body["user_id"].as_str().unwrap().to_owned(),
+            access_token: body["access_token"].as_str().unwrap().to_owned(),
+            refresh_token: body["refresh_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// `login?merge=true` as `guest` into the account `email`: the account's login and the
+    /// answer's `merge` object.
+    pub async fn merge_login(&self, guest: &Login, email: &str) -> (Login, Value) {
+        let resp = self
+            .client
+            .post(self.app_url("/auth/providers/local-userpass/login?merge=true"))
+            .bearer_auth(&guest.access_token)
+            .json(&json!({"username": email, "password": "password1"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
+        let body: Value = resp.json().await.unwrap();
+        let login = Login {
+            user_id: body["user_id"].as_str().unwrap().to_owned(),
+            access_token: body["access_token"].as_str().unwrap().to_owned(),
+            refresh_token: body["refresh_token"].as_str().unwrap().to_owned(),
+        };
+        (login, body["merge"].clone())
     }
 
     pub async fn delete_me(&self, access_token: &str) {

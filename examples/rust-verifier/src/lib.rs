@@ -1,6 +1,9 @@
 //! Verifying a guestpass access token in a Rust backend with `jsonwebtoken`: the key set is
 //! fetched from the auth server's `/.well-known/jwks.json`, cached, and fetched again when a
 //! token names a `kid` the cached set lacks (a rotation), at most once per `cooldown`.
+//!
+//! The same keys sign merge proofs (`login?merge=true`, docs/merge.md): [`Verifier::verify_merge_proof`]
+//! checks one, and each check refuses the other kind of token.
 
 use std::time::{Duration, Instant};
 
@@ -25,6 +28,20 @@ impl Claims {
     }
 }
 
+/// The claims of a merge proof: `from`'s data may move into `into`, once (`jti`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct MergeClaims {
+    pub from: String,
+    pub into: String,
+    pub jti: String,
+    pub iss: String,
+    pub exp: u64,
+    pub typ: String,
+}
+
+/// The JOSE header `typ` of a merge proof; its `typ` claim is `merge`.
+pub const MERGE_PROOF_HEADER_TYP: &str = "merge+jwt";
+
 #[derive(Debug)]
 pub enum Refused {
     /// The token's header names no key of the set, even after a refetch.
@@ -34,8 +51,17 @@ pub enum Refused {
     /// Signature, issuer, audience, expiry or shape.
     Invalid(jsonwebtoken::errors::Error),
     NotAnAccessToken,
+    /// Not a merge proof (an access token, say), or one naming the same user twice.
+    NotAMergeProof,
     /// The key set could not be fetched.
     Fetch(String),
+}
+
+impl Refused {
+    /// Whether the token was valid but is past its `exp`.
+    pub fn is_expiry(&self) -> bool {
+        matches!(self, Refused::Invalid(e) if *e.kind() == jsonwebtoken::errors::ErrorKind::ExpiredSignature)
+    }
 }
 
 impl std::fmt::Display for Refused {
@@ -45,6 +71,7 @@ impl std::fmt::Display for Refused {
             Refused::Algorithm(alg) => write!(f, "algorithm {alg:?} is not accepted"),
             Refused::Invalid(e) => write!(f, "invalid: {e}"),
             Refused::NotAnAccessToken => f.write_str("not an access token"),
+            Refused::NotAMergeProof => f.write_str("not a merge proof"),
             Refused::Fetch(e) => write!(f, "cannot fetch the key set: {e}"),
         }
     }
@@ -100,7 +127,33 @@ impl Verifier {
         DecodingKey::from_jwk(jwk).map_err(Refused::Invalid)
     }
 
+    /// Checks an access token: signature (ES256, the key its `kid` names), issuer, audience,
+    /// expiry, and `typ: access` (so a merge proof is refused).
     pub async fn verify(&self, token: &str) -> Result<Claims, Refused> {
+        let claims: Claims = self.decode(token, &["exp", "sub", "aud", "iss"]).await?.1;
+        if claims.typ != "access" {
+            return Err(Refused::NotAnAccessToken);
+        }
+        Ok(claims)
+    }
+
+    /// Checks a merge proof as [`verify`](Self::verify) checks an access token, and that both
+    /// its header and its claims say it is one (so an access token is refused). Whether it was
+    /// redeemed before is the caller's to record (its `jti`).
+    pub async fn verify_merge_proof(&self, proof: &str) -> Result<MergeClaims, Refused> {
+        let (header, claims): (_, MergeClaims) = self.decode(proof, &["exp", "aud", "iss"]).await?;
+        if header.typ.as_deref() != Some(MERGE_PROOF_HEADER_TYP) || claims.typ != "merge" || claims.from == claims.into
+        {
+            return Err(Refused::NotAMergeProof);
+        }
+        Ok(claims)
+    }
+
+    async fn decode<T: serde::de::DeserializeOwned>(
+        &self,
+        token: &str,
+        required: &[&str],
+    ) -> Result<(jsonwebtoken::Header, T), Refused> {
         let header = jsonwebtoken::decode_header(token).map_err(Refused::Invalid)?;
         // Only the algorithm guestpass signs with; the token does not get to choose.
         if header.alg != Algorithm::ES256 {
@@ -110,12 +163,9 @@ impl Verifier {
         let mut validation = Validation::new(Algorithm::ES256);
         validation.set_issuer(&[&self.issuer]);
         validation.set_audience(&[&self.audience]);
-        validation.set_required_spec_claims(&["exp", "sub", "aud", "iss"]);
+        validation.set_required_spec_claims(required);
         validation.leeway = 0;
-        let claims = jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(Refused::Invalid)?.claims;
-        if claims.typ != "access" {
-            return Err(Refused::NotAnAccessToken);
-        }
-        Ok(claims)
+        let claims = jsonwebtoken::decode::<T>(token, &key, &validation).map_err(Refused::Invalid)?.claims;
+        Ok((header, claims))
     }
 }

@@ -9,6 +9,7 @@ use axum::{
 };
 use guestpass_protocol::{
     answers::{LinkAnswer, LoginAnswer},
+    merge::{MergeAnswer, MergeLoginAnswer},
     Secret,
 };
 use serde::{Deserialize, Serialize};
@@ -22,7 +23,8 @@ use crate::{
     passwords::Password,
     state::AppState,
     store::{
-        IdentityRecord, LinkOutcome, LoginOutcome, NewAnonymousUser, NewIdentity, NewSession, UserRecord, VerifiedHash,
+        IdentityRecord, LinkOutcome, LoginOutcome, MergeProofRecord, NewAnonymousUser, NewIdentity, NewSession,
+        UserRecord, VerifiedHash,
     },
     tokens::{AccessGrant, RefreshToken, Subject},
 };
@@ -32,12 +34,13 @@ pub const LOCAL_USERPASS: &str = "local-userpass";
 pub const CUSTOM_TOKEN: &str = "custom-token";
 
 /// What the login route answers: a new session, or (`?link=true`) the same session with a new
-/// access token.
+/// access token, or (`?merge=true`) a new session and a merge proof.
 #[derive(Serialize)]
 #[serde(untagged)]
 enum Answer {
     Login(LoginAnswer<Value>),
     Link(LinkAnswer<Value>),
+    Merge(MergeLoginAnswer<Value>),
 }
 
 pub fn router() -> Router<AppState> {
@@ -99,6 +102,10 @@ fn wants_link(query: Option<&str>) -> bool {
     query.is_some_and(|q| q.split('&').any(|pair| pair == "link=true"))
 }
 
+fn wants_merge(query: Option<&str>) -> bool {
+    query.is_some_and(|q| q.split('&').any(|pair| pair == guestpass_protocol::merge::MERGE_QUERY))
+}
+
 /// Counts the login by provider and outcome (`success` or the error code answered).
 async fn login(
     State(state): State<AppState>,
@@ -109,15 +116,38 @@ async fn login(
     body: JsonBody<LoginBody>,
 ) -> Result<Json<Answer>, ApiError> {
     let link = wants_link(query.as_deref());
+    let merge = wants_merge(query.as_deref());
     let known = match provider.as_str() {
         ANON_USER => ANON_USER,
         LOCAL_USERPASS => LOCAL_USERPASS,
         CUSTOM_TOKEN => CUSTOM_TOKEN,
         _ => "other",
     };
-    let answer = login_with(&state, client, app_id, provider, link, headers, body).await;
+    let answer = login_with(&state, client, app_id, provider, Intent::of(link, merge), headers, body).await;
     state.metrics.login(known, link, answer.as_ref().map_or_else(|e| e.code, |_| "success"));
     answer
+}
+
+/// What the query asks of a login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Intent {
+    Login,
+    Link,
+    /// Log in to an existing account and get a proof that the bearer's anonymous user's data
+    /// may move into it (issue 14, docs/merge.md).
+    Merge,
+    Both,
+}
+
+impl Intent {
+    fn of(link: bool, merge: bool) -> Self {
+        match (link, merge) {
+            (false, false) => Intent::Login,
+            (true, false) => Intent::Link,
+            (false, true) => Intent::Merge,
+            (true, true) => Intent::Both,
+        }
+    }
 }
 
 async fn login_with(
@@ -125,7 +155,7 @@ async fn login_with(
     client: ClientAddr,
     app_id: String,
     provider: String,
-    link: bool,
+    intent: Intent,
     headers: HeaderMap,
     JsonBody(body): JsonBody<LoginBody>,
 ) -> Result<Json<Answer>, ApiError> {
@@ -134,6 +164,15 @@ async fn login_with(
     if !state.provider_enabled(&provider) {
         return Err(ApiError::provider_not_found(&provider));
     }
+    let link = match intent {
+        Intent::Both => return Err(ApiError::bad_request("link=true and merge=true cannot be asked together")),
+        Intent::Merge if provider == ANON_USER => {
+            return Err(ApiError::bad_request("a merge logs in to an existing account, not a new anonymous user"))
+        }
+        Intent::Merge => return merge_login(&state, client, &provider, &headers, &body).await,
+        Intent::Link => true,
+        Intent::Login => false,
+    };
     if provider == ANON_USER {
         return if link {
             Err(ApiError::bad_request("cannot link anonymous credentials to an existing user"))
@@ -163,7 +202,88 @@ async fn login_with(
     };
     match linking {
         Some(grant) => link_identity(&state, grant, identity).await,
-        None => identity_login(&state, &body, identity).await,
+        None => Ok(Json(Answer::Login(identity_login(&state, &body, identity).await?))),
+    }
+}
+
+/// The error of a merge whose bearer is not an anonymous user.
+fn merge_from_not_anonymous() -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "MergeFromNotAnonymous",
+        "only an anonymous user's data can be merged into another account; this session's user is signed in",
+    )
+}
+
+/// `?merge=true`: the bearer's session must be a live session of an anonymous user, and the
+/// body the credentials of another, existing account (checked, throttled and counted as any
+/// login). Then: a new session for the account, as a login, and a proof naming both users,
+/// recorded so that it can be redeemed once. Checked in that order, so no password is tried
+/// for a bearer that could not merge; nothing is issued unless every check passes.
+async fn merge_login(
+    state: &AppState,
+    client: ClientAddr,
+    provider: &str,
+    headers: &HeaderMap,
+    body: &LoginBody,
+) -> Result<Json<Answer>, ApiError> {
+    let BearerToken(token) = BearerToken::from_headers(headers)?;
+    let grant = state.tokens.verify(&token)?;
+    let (user_id, session_id) = (grant.user_id.clone(), grant.session_id.clone());
+    let from = state
+        .store(move |store| store.user_of_session(&user_id, &session_id))
+        .await?
+        .ok_or_else(|| ApiError::invalid_session("invalid session: session ended"))?;
+    if !from.is_anonymous {
+        return Err(merge_from_not_anonymous());
+    }
+    let identity = match provider {
+        LOCAL_USERPASS => userpass_identity(state, client, body).await?,
+        CUSTOM_TOKEN => external_identity(state, body)?,
+        other => return Err(ApiError::provider_not_found(other)),
+    };
+    let login = identity_login(state, body, identity).await?;
+    let into = login.user_id.clone();
+    if into == from.id {
+        // Only when the anonymous user was linked to this very identity since the check above:
+        // it is no longer anonymous, and the session just made is not handed out.
+        end_session_quietly(state, &login).await;
+        return Err(merge_from_not_anonymous());
+    }
+    let now = ids::now_secs();
+    let (proof, claims) = match state.merge_proofs.issue(&from.id, &into, now) {
+        Ok(issued) => issued,
+        Err(e) => {
+            end_session_quietly(state, &login).await;
+            return Err(ApiError::internal(e));
+        }
+    };
+    // With --merge-webhook the delivery is recorded with the proof, due at once.
+    let webhook = state.config.merge_webhook.is_some().then(|| crate::merge_webhook::body(&claims, &proof));
+    let record = MergeProofRecord {
+        jti: claims.jti,
+        from_user: claims.from,
+        into_user: claims.into,
+        issued_at: claims.iat,
+        expires_at: claims.exp,
+    };
+    if let Err(e) = state.store(move |store| store.record_merge_proof(&record, webhook.as_deref())).await {
+        end_session_quietly(state, &login).await;
+        return Err(e);
+    }
+    tracing::info!(from = %from.id, into = %into, "merge proof issued");
+    Ok(Json(Answer::Merge(MergeLoginAnswer {
+        merge: MergeAnswer { from: from.id, into, proof: Secret::new(proof) },
+        login,
+    })))
+}
+
+/// Revokes the session a merge login made when the merge is refused after it: the answer is
+/// an error, so no one holds its tokens, and the row should not wait for the sweep.
+async fn end_session_quietly(state: &AppState, login: &LoginAnswer<Value>) {
+    let hash = RefreshToken::from_client(login.refresh_token.expose()).hash();
+    if let Err(e) = state.store(move |store| store.end_session(&hash)).await {
+        tracing::warn!(user_id = %login.user_id, error = %e, "the session of a refused merge could not be ended");
     }
 }
 
@@ -235,7 +355,11 @@ fn external_identity(state: &AppState, body: &LoginBody) -> Result<NewIdentity, 
 }
 
 /// Logs in with a proven identity: its user, or a new one, and a new session.
-async fn identity_login(state: &AppState, body: &LoginBody, identity: NewIdentity) -> Result<Json<Answer>, ApiError> {
+async fn identity_login(
+    state: &AppState,
+    body: &LoginBody,
+    identity: NewIdentity,
+) -> Result<LoginAnswer<Value>, ApiError> {
     let now = ids::now_secs();
     let refresh_token = RefreshToken::generate();
     let session =
@@ -264,13 +388,13 @@ async fn identity_login(state: &AppState, body: &LoginBody, identity: NewIdentit
     if login.created_user {
         tracing::info!(user_id = %s.user_id, "user created");
     }
-    Ok(Json(Answer::Login(LoginAnswer {
+    Ok(LoginAnswer {
         access_token: Secret::new(access_token),
         refresh_token: Secret::new(refresh_token.as_str().to_owned()),
         profile: Some(answers::profile(state, &login.user, s.ends_at)?),
         user_id: s.user_id.clone(),
         device_id: Some(s.device_id.clone()),
-    })))
+    })
 }
 
 /// Attaches a proven identity to the user of the bearer's session. The session and its
@@ -380,6 +504,15 @@ mod tests {
         assert!(wants_link(Some("a=b&link=true")));
         assert!(!wants_link(Some("link=false")));
         assert!(!wants_link(None));
+    }
+
+    #[test]
+    fn merge_is_read_from_the_query() {
+        assert!(wants_merge(Some("merge=true")));
+        assert!(wants_merge(Some("link=false&merge=true")));
+        assert!(!wants_merge(Some("merge=false")));
+        assert!(!wants_merge(None));
+        assert_eq!(Intent::of(true, true), Intent::Both);
     }
 
     #[test]

@@ -4,6 +4,7 @@ mod admin;
 mod app;
 mod health;
 mod login;
+mod merge;
 mod passkey;
 mod session;
 mod userpass;
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .merge(app::router())
         .merge(login::router())
         .merge(passkey::router())
+        .merge(merge::router())
         .merge(session::router())
         .merge(userpass::router())
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })

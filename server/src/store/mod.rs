@@ -3,11 +3,13 @@
 //! It is a trait so that a PostgreSQL store can stand beside the SQLite one; the methods are
 //! synchronous and each is one transaction (routes call them through `spawn_blocking`).
 
+mod merge_proofs;
 mod passkeys;
 mod postgres;
 mod signing_keys;
 mod sqlite;
 
+pub use merge_proofs::{MergeProofRecord, MergeProofStore, Redemption, WebhookAttempt, WebhookDelivery};
 pub use passkeys::{
     counter_advances, Ceremony, ChallengeRecord, PasskeyLoginOutcome, PasskeyRecord, PasskeyStore, PasskeyUse, PASSKEY,
 };
@@ -264,7 +266,7 @@ pub struct ProviderRecord {
     pub enabled: bool,
 }
 
-pub trait Store: SigningKeyStore + PasskeyStore {
+pub trait Store: SigningKeyStore + PasskeyStore + MergeProofStore {
     /// Creates the user, its `anon-user` identity and its first session.
     fn create_anonymous_user(&self, new: &NewAnonymousUser) -> StoreResult<()>;
 

@@ -21,6 +21,8 @@ mod introspection;
 mod link;
 mod logged_binary;
 mod mail_limits;
+mod merge;
+mod merge_webhook;
 mod ops_admin_sessions;
 mod ops_backup;
 mod ops_health;

@@ -24,6 +24,7 @@ use ::postgres::{error::SqlState, types::ToSql, GenericClient, NoTls, Row, State
 use super::*;
 
 mod buckets;
+mod merge_proofs;
 mod passkeys;
 mod schema;
 mod signing_keys;

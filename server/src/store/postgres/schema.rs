@@ -160,6 +160,29 @@ pub(super) const MIGRATIONS: &[&str] = &[
     CREATE INDEX passkey_challenges_by_expiry ON passkey_challenges (expires_at);
     INSERT INTO providers (name, type, enabled) VALUES ('passkey', 'passkey', true);
 "#,
+    r#"
+    -- Merge proofs (issue 14): each jti is redeemed once; redeemed_at is NULL until it is.
+    CREATE TABLE merge_proofs (
+        jti            text PRIMARY KEY,
+        from_user      text NOT NULL,
+        into_user      text NOT NULL,
+        issued_at      bigint NOT NULL,
+        expires_at     bigint NOT NULL,
+        redeemed_at    bigint
+    );
+    CREATE INDEX merge_proofs_by_expiry ON merge_proofs (expires_at);
+    -- The --merge-webhook deliveries: one per proof, due at next_attempt_at (NULL once
+    -- delivered or given up); body holds the proof.
+    CREATE TABLE merge_webhooks (
+        jti             text PRIMARY KEY REFERENCES merge_proofs (jti) ON DELETE CASCADE,
+        body            text NOT NULL,
+        attempts        integer NOT NULL DEFAULT 0,
+        next_attempt_at bigint,
+        last_status     integer,
+        delivered_at    bigint
+    );
+    CREATE INDEX merge_webhooks_due ON merge_webhooks (next_attempt_at);
+"#,
 ];
 
 /// The schema version this server migrates to (and the newest it accepts).

@@ -14,6 +14,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::*;
 
+mod merge_proofs;
 mod passkeys;
 mod signing_keys;
 
@@ -166,6 +167,29 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX passkey_challenges_by_expiry ON passkey_challenges(expires_at);
     INSERT INTO providers (name, type, enabled) VALUES ('passkey', 'passkey', 1);
+"#,
+    r#"
+    -- Merge proofs (issue 14): each jti is redeemed once; redeemed_at is NULL until it is.
+    CREATE TABLE merge_proofs (
+        jti            TEXT PRIMARY KEY,
+        from_user      TEXT NOT NULL,
+        into_user      TEXT NOT NULL,
+        issued_at      INTEGER NOT NULL,
+        expires_at     INTEGER NOT NULL,
+        redeemed_at    INTEGER
+    );
+    CREATE INDEX merge_proofs_by_expiry ON merge_proofs(expires_at);
+    -- The --merge-webhook deliveries: one per proof, due at next_attempt_at (NULL once
+    -- delivered or given up); body holds the proof.
+    CREATE TABLE merge_webhooks (
+        jti             TEXT PRIMARY KEY REFERENCES merge_proofs(jti) ON DELETE CASCADE,
+        body            TEXT NOT NULL,
+        attempts        INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER,
+        last_status     INTEGER,
+        delivered_at    INTEGER
+    );
+    CREATE INDEX merge_webhooks_due ON merge_webhooks(next_attempt_at);
 "#,
 ];
 
