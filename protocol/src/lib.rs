@@ -7,6 +7,7 @@
 //! - [`answers`]: what the server answers (login, link, refresh, profile, providers, errors);
 //! - [`bodies`]: what a client sends (login and link bodies, the email/password routes);
 //! - [`stored`]: what the SDK keeps in Web Storage;
+//! - [`passkey`]: the passkey provider's ceremony bodies and answers;
 //! - [`page`]: what a page hands the SDK and gets from it (`new App` options, `persistence`,
 //!   identities, change events, the fields of an error).
 //!
@@ -25,6 +26,7 @@ extern crate alloc;
 pub mod answers;
 pub mod bodies;
 pub mod page;
+pub mod passkey;
 pub mod stored;
 
 use alloc::string::String;
