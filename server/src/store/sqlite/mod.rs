@@ -534,13 +534,13 @@ fn link_in(
     now: u64,
     lifetimes: SessionLifetimes,
 ) -> StoreResult<LinkOutcome> {
-    if !session_is_live(tx, &user_id, &session_id)? {
+    if !session_is_live(tx, user_id, session_id)? {
         return Ok(LinkOutcome::SessionEnded);
     }
-    if !credential_is_current(tx, &identity)? {
+    if !credential_is_current(tx, identity)? {
         return Ok(LinkOutcome::CredentialChanged);
     }
-    match owner_of(tx, &identity)? {
+    match owner_of(tx, identity)? {
         Some(owner) if owner == user_id => {}
         Some(_) => return Ok(LinkOutcome::OwnedByAnotherUser),
         None => {
@@ -574,7 +574,7 @@ fn link_in(
                 .execute(params![user_id, merged_data(&user_data, &identity.data)?, now as i64])?;
         }
     }
-    let user = user_record(tx, &user_id)?.ok_or_else(|| StoreError::Corrupt("user vanished".into()))?;
+    let user = user_record(tx, user_id)?.ok_or_else(|| StoreError::Corrupt("user vanished".into()))?;
     let session_ends_at = if user.is_anonymous {
         None
     } else {
