@@ -38,6 +38,9 @@ if [ "$WITH_TEST_TOOLS" = 1 ] && [ ! -x /usr/lib/postgresql/15/bin/initdb ]; the
 # HAProxy for the multi stage (three servers behind a round-robin load balancer).
 if [ "$WITH_TEST_TOOLS" = 1 ]; then apt_pkgs+=(haproxy); fi
 command -v node >/dev/null 2>&1 || apt_pkgs+=(nodejs npm)
+# The server's passkeys (issue 11): webauthn-rs verifies signatures with OpenSSL, which the
+# server links (openssl-sys finds it with pkg-config, listed above).
+apt_pkgs+=(libssl-dev)
 # A venv for the metrics test's Prometheus parser (see the Python block below).
 if [ "$WITH_TEST_TOOLS" = 1 ]; then apt_pkgs+=(python3-venv); fi
 missing=()

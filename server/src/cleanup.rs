@@ -34,6 +34,12 @@ pub async fn run(state: AppState) {
             Ok(pruned) => tracing::info!(pruned, "deleted expired confirmation and reset tokens"),
             Err(e) => tracing::warn!(error = %e, "token prune failed; retrying at the next interval"),
         }
+        let now = ids::now_secs();
+        match state.store(move |store| store.delete_expired_passkey_challenges(now)).await {
+            Ok(0) => {}
+            Ok(pruned) => tracing::info!(pruned, "deleted used and expired passkey challenges"),
+            Err(e) => tracing::warn!(error = %e, "passkey challenge prune failed; retrying at the next interval"),
+        }
         if let Err(e) = state.limits.forget_idle().await {
             tracing::warn!(error = %e, "pruning the shared rate-limit buckets failed; retrying at the next interval");
         }

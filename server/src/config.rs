@@ -211,6 +211,25 @@ pub struct Config {
     /// server stops anyway.
     #[arg(long, env = "GUESTPASS_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,
+
+    // Passkeys (issue 11)
+    /// The WebAuthn relying party id passkeys are bound to: a domain (not an IP address), the
+    /// pages' host or a parent of it. Default: the host of --public-url, else `localhost`.
+    #[arg(long, env = "GUESTPASS_PASSKEY_RP_ID")]
+    pub passkey_rp_id: Option<String>,
+
+    /// An origin whose pages may create and use passkeys (repeatable), e.g.
+    /// `https://blog.example`. Default: the origin of --public-url, else `http://localhost:<port>`.
+    #[arg(long, env = "GUESTPASS_PASSKEY_ORIGIN", num_args = 1.., value_delimiter = ',')]
+    pub passkey_origin: Vec<String>,
+
+    /// The relying party's name the browser shows when a passkey is made.
+    #[arg(long, env = "GUESTPASS_PASSKEY_RP_NAME", default_value = "guestpass")]
+    pub passkey_rp_name: String,
+
+    /// How long a passkey ceremony's challenge may be answered.
+    #[arg(long, env = "GUESTPASS_PASSKEY_CHALLENGE_TTL", default_value = "60s", value_parser = parse_duration)]
+    pub passkey_challenge_ttl: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -321,6 +340,10 @@ impl fmt::Debug for Config {
             .field("metrics_listen", &self.metrics_listen)
             .field("log_format", &self.log_format)
             .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("passkey_rp_id", &self.passkey_rp_id)
+            .field("passkey_origin", &self.passkey_origin)
+            .field("passkey_rp_name", &self.passkey_rp_name)
+            .field("passkey_challenge_ttl", &self.passkey_challenge_ttl)
             .finish()
     }
 }

@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod metrics_server;
 pub mod outbox;
 pub mod paging;
+pub mod passkeys;
 pub mod passwords;
 pub mod request_log;
 pub mod routes;

@@ -44,9 +44,12 @@ impl Application {
             .unwrap_or_else(|| format!("http://{}", listener.local_addr().unwrap_or(config.listen)));
         let tokens =
             AccessTokens::new(ring, &issuer, &config.app_id, config.access_token_ttl, config.anonymous_inactivity);
+        let relying_party = crate::passkeys::RelyingParty::from_config(&config, listener.local_addr()?.port())?;
         // Off the async workers: the PostgreSQL client blocks (AppState::new reads the switches).
-        let state = tokio::task::spawn_blocking(move || AppState::new(config, store, tokens, external_jwt, admin_key))
-            .await??;
+        let state = tokio::task::spawn_blocking(move || {
+            AppState::new(config, store, tokens, external_jwt, admin_key, relying_party)
+        })
+        .await??;
         let router = routes::router(state.clone());
         Ok(Application { listener, metrics_listener, router, state })
     }

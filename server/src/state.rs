@@ -17,6 +17,7 @@ use crate::{
     limits::Limits,
     metrics::Metrics,
     outbox::Outbox,
+    passkeys::RelyingParty,
     passwords::Passwords,
     signing_keys::{self, KEYS_REREAD},
     store::SigningKeyRecord,
@@ -39,6 +40,8 @@ pub struct Inner {
     pub limits: Limits,
     pub trusted_proxies: TrustedProxies,
     pub metrics: Metrics,
+    /// The WebAuthn relying party passkeys are made for and checked against.
+    pub relying_party: RelyingParty,
     /// The providers' switches, read on every login; written through to the store.
     providers: RwLock<Vec<ProviderRecord>>,
     /// Counts this process's own switches, so a re-read that began before one never undoes it.
@@ -66,6 +69,7 @@ impl AppState {
         tokens: AccessTokens,
         external_jwt: Option<ExternalJwt>,
         admin_key: AdminKey,
+        relying_party: RelyingParty,
     ) -> StoreResult<Self> {
         let providers = RwLock::new(store.providers()?);
         let link_base = config
@@ -87,6 +91,7 @@ impl AppState {
             limits,
             trusted_proxies,
             metrics: Metrics::new(),
+            relying_party,
             providers,
             switches: AtomicU64::new(0),
         })))

@@ -17,7 +17,7 @@ use crate::{
     paging::Paging,
     signing_keys::key_state,
     state::AppState,
-    store::{ProviderRecord, SessionInfo, UserRecord},
+    store::{PasskeyRecord, ProviderRecord, SessionInfo, UserRecord},
 };
 
 pub fn router() -> Router<AppState> {
@@ -27,6 +27,8 @@ pub fn router() -> Router<AppState> {
         .route("/users/{id}", delete(delete_user))
         .route("/users/{id}/sessions", get(list_sessions))
         .route("/users/{id}/sessions/{session_id}", delete(revoke_session))
+        .route("/users/{id}/passkeys", get(list_passkeys))
+        .route("/users/{id}/passkeys/{credential_id}", delete(delete_passkey))
         .route("/users/{id}/disable", post(disable_user))
         .route("/users/{id}/enable", post(enable_user))
         .route("/providers", get(list_providers))
@@ -70,6 +72,7 @@ fn label(provider_type: &str) -> &'static str {
         "anon-user" => "Allow users to log in anonymously",
         "local-userpass" => "Email/Password",
         "custom-token" => "Custom JWT Authentication",
+        "passkey" => "Passkeys",
         _ => "Other",
     }
 }
@@ -192,6 +195,46 @@ async fn revoke_session(
     let ended = state.store(move |store| store.revoke_session(&user_id, &session)).await?;
     let ended = ended.ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "SessionNotFound", "session not found"))?;
     tracing::info!(user_id = %id, session_id = %session_id, user_deleted = ended.user_deleted, "admin revoked a session");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn passkey_json(p: &PasskeyRecord) -> Value {
+    json!({
+        "credential_id": p.credential_id, "created_at": p.created_at, "last_used_at": p.last_used_at,
+        "backup_eligible": p.backup_eligible, "backup_state": p.backup_state, "counter": p.counter,
+    })
+}
+
+/// A user's passkeys (issue 11): never the public key, which the console has no use for.
+async fn list_passkeys(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let user_id = id.clone();
+    let (user, passkeys) = state
+        .store(move |store| {
+            let Some(user) = store.find_user(&user_id, None)? else { return Ok((None, Vec::new())) };
+            Ok((Some(user), store.passkeys_of(&user_id)?))
+        })
+        .await?;
+    if user.is_none() {
+        return Err(no_user());
+    }
+    Ok(Json(json!({ "passkeys": passkeys.iter().map(passkey_json).collect::<Vec<_>>() })))
+}
+
+/// Removes one passkey of a user (and its identity): it no longer logs in.
+async fn delete_passkey(
+    State(state): State<AppState>,
+    _: Admin,
+    Path((id, credential_id)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let (user_id, credential) = (id.clone(), credential_id.clone());
+    if !state.store(move |store| store.delete_passkey(&user_id, &credential)).await? {
+        return Err(ApiError::new(StatusCode::NOT_FOUND, "PasskeyNotFound", "passkey not found"));
+    }
+    tracing::info!(user_id = %id, credential_id = %credential_id, "admin removed a passkey");
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -4,6 +4,7 @@ mod admin;
 mod app;
 mod health;
 mod login;
+mod passkey;
 mod session;
 mod userpass;
 mod wellknown;
@@ -34,6 +35,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(app::router())
         .merge(login::router())
+        .merge(passkey::router())
         .merge(session::router())
         .merge(userpass::router())
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })

@@ -3,10 +3,14 @@
 //! It is a trait so that a PostgreSQL store can stand beside the SQLite one; the methods are
 //! synchronous and each is one transaction (routes call them through `spawn_blocking`).
 
+mod passkeys;
 mod postgres;
 mod signing_keys;
 mod sqlite;
 
+pub use passkeys::{
+    counter_advances, Ceremony, ChallengeRecord, PasskeyLoginOutcome, PasskeyRecord, PasskeyStore, PasskeyUse, PASSKEY,
+};
 pub use postgres::{
     redacted as redacted_url, PostgresStore, SCHEMA_VERSION as POSTGRES_SCHEMA_VERSION,
     SWEEP_LOCK as POSTGRES_SWEEP_LOCK,
@@ -260,7 +264,7 @@ pub struct ProviderRecord {
     pub enabled: bool,
 }
 
-pub trait Store: SigningKeyStore {
+pub trait Store: SigningKeyStore + PasskeyStore {
     /// Creates the user, its `anon-user` identity and its first session.
     fn create_anonymous_user(&self, new: &NewAnonymousUser) -> StoreResult<()>;
 

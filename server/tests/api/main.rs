@@ -29,6 +29,8 @@ mod ops_metrics;
 mod ops_request_id;
 mod ops_shutdown;
 mod panic_guard;
+mod passkey;
+mod passkey_authenticator;
 mod postgres;
 mod rate_limit;
 mod session;

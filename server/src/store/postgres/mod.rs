@@ -24,6 +24,7 @@ use ::postgres::{error::SqlState, types::ToSql, GenericClient, NoTls, Row, State
 use super::*;
 
 mod buckets;
+mod passkeys;
 mod schema;
 mod signing_keys;
 
@@ -422,6 +423,78 @@ fn insert_token(tx: &mut Tx<'_, '_>, email: &str, token: &NewUserpassToken) -> S
     Ok(())
 }
 
+/// Attaches an identity to the user of a live session, inside the caller's transaction (see
+/// `Store::link_identity`).
+fn link_in(
+    tx: &mut Tx<'_, '_>,
+    user_id: &str,
+    session_id: &str,
+    identity: &NewIdentity,
+    now: u64,
+    lifetimes: SessionLifetimes,
+) -> StoreResult<LinkOutcome> {
+    let now_i = secs(now);
+    lock_identity(tx, identity)?;
+    // The user and the linking session stay locked to the end: links racing to this
+    // user, its logout, deletion or disabling wait for this one.
+    let Some(row) = tx.query_opt(
+        "SELECT u.data, u.is_anonymous FROM users u JOIN sessions s ON s.user_id = u.id
+             WHERE u.id = $1 AND s.id = $2 AND NOT u.disabled FOR UPDATE",
+        &[&user_id, &session_id],
+    )?
+    else {
+        return Ok(LinkOutcome::SessionEnded);
+    };
+    let (user_data, was_anonymous): (String, bool) = (row.get(0), row.get(1));
+    if !credential_is_current(tx, identity)? {
+        return Ok(LinkOutcome::CredentialChanged);
+    }
+    let owner = tx.query_opt(
+        "SELECT user_id FROM identities WHERE provider_type = $1 AND provider_uid = $2",
+        &[&identity.provider_type, &identity.uid],
+    )?;
+    match owner.map(|r| r.get::<_, String>(0)) {
+        Some(owner) if owner == user_id => {}
+        Some(_) => return Ok(LinkOutcome::OwnedByAnotherUser),
+        None => {
+            // Passkeys are the exception to one identity per provider: one per device.
+            let has_one = identity.provider_type != PASSKEY
+                && tx
+                    .query_one(
+                        "SELECT EXISTS (SELECT 1 FROM identities WHERE user_id = $1 AND provider_type = $2)",
+                        &[&user_id, &identity.provider_type],
+                    )?
+                    .get::<_, bool>(0);
+            if has_one {
+                return Ok(LinkOutcome::ProviderAlreadyLinked);
+            }
+            if was_anonymous {
+                // The absolute lifetime starts with the credential just proved.
+                tx.execute(
+                    "UPDATE sessions SET authenticated_at = $2, last_used_at = $2 WHERE id = $1",
+                    &[&session_id, &now_i],
+                )?;
+            }
+            tx.execute(
+                    "INSERT INTO identities (provider_type, provider_uid, user_id, data, created_at) VALUES ($1, $2, $3, $4, $5)",
+                    &[&identity.provider_type, &identity.uid, &user_id, &identity.data, &now_i],
+                )?;
+            tx.execute(
+                "UPDATE users SET is_anonymous = false, data = $2, last_active_at = $3 WHERE id = $1",
+                &[&user_id, &merged_data(&user_data, &identity.data)?, &now_i],
+            )?;
+        }
+    }
+    let user = user_record(tx, user_id)?.ok_or_else(|| StoreError::Corrupt("user vanished".into()))?;
+    let session_ends_at = if user.is_anonymous {
+        None
+    } else {
+        let row = tx.query_one("SELECT authenticated_at, last_used_at FROM sessions WHERE id = $1", &[&session_id])?;
+        Some(lifetimes.end(row.get::<_, i64>(0) as u64, row.get::<_, i64>(1) as u64))
+    };
+    Ok(LinkOutcome::Linked { user, session_ends_at })
+}
+
 impl Store for PostgresStore {
     fn create_anonymous_user(&self, new: &NewAnonymousUser) -> StoreResult<()> {
         // The hottest write, so one statement: its three inserts commit together or not at all,
@@ -633,67 +706,7 @@ impl Store for PostgresStore {
         now: u64,
         lifetimes: SessionLifetimes,
     ) -> StoreResult<LinkOutcome> {
-        let now_i = secs(now);
-        self.write(|tx| {
-            lock_identity(tx, identity)?;
-            // The user and the linking session stay locked to the end: links racing to this
-            // user, its logout, deletion or disabling wait for this one.
-            let Some(row) = tx.query_opt(
-                "SELECT u.data, u.is_anonymous FROM users u JOIN sessions s ON s.user_id = u.id
-                 WHERE u.id = $1 AND s.id = $2 AND NOT u.disabled FOR UPDATE",
-                &[&user_id, &session_id],
-            )?
-            else {
-                return Ok(LinkOutcome::SessionEnded);
-            };
-            let (user_data, was_anonymous): (String, bool) = (row.get(0), row.get(1));
-            if !credential_is_current(tx, identity)? {
-                return Ok(LinkOutcome::CredentialChanged);
-            }
-            let owner = tx.query_opt(
-                "SELECT user_id FROM identities WHERE provider_type = $1 AND provider_uid = $2",
-                &[&identity.provider_type, &identity.uid],
-            )?;
-            match owner.map(|r| r.get::<_, String>(0)) {
-                Some(owner) if owner == user_id => {}
-                Some(_) => return Ok(LinkOutcome::OwnedByAnotherUser),
-                None => {
-                    let has_one = tx.query_one(
-                        "SELECT EXISTS (SELECT 1 FROM identities WHERE user_id = $1 AND provider_type = $2)",
-                        &[&user_id, &identity.provider_type],
-                    )?;
-                    if has_one.get::<_, bool>(0) {
-                        return Ok(LinkOutcome::ProviderAlreadyLinked);
-                    }
-                    if was_anonymous {
-                        // The absolute lifetime starts with the credential just proved.
-                        tx.execute(
-                            "UPDATE sessions SET authenticated_at = $2, last_used_at = $2 WHERE id = $1",
-                            &[&session_id, &now_i],
-                        )?;
-                    }
-                    tx.execute(
-                        "INSERT INTO identities (provider_type, provider_uid, user_id, data, created_at) VALUES ($1, $2, $3, $4, $5)",
-                        &[&identity.provider_type, &identity.uid, &user_id, &identity.data, &now_i],
-                    )?;
-                    tx.execute(
-                        "UPDATE users SET is_anonymous = false, data = $2, last_active_at = $3 WHERE id = $1",
-                        &[&user_id, &merged_data(&user_data, &identity.data)?, &now_i],
-                    )?;
-                }
-            }
-            let user = user_record(tx, user_id)?.ok_or_else(|| StoreError::Corrupt("user vanished".into()))?;
-            let session_ends_at = if user.is_anonymous {
-                None
-            } else {
-                let row = tx.query_one(
-                    "SELECT authenticated_at, last_used_at FROM sessions WHERE id = $1",
-                    &[&session_id],
-                )?;
-                Some(lifetimes.end(row.get::<_, i64>(0) as u64, row.get::<_, i64>(1) as u64))
-            };
-            Ok(LinkOutcome::Linked { user, session_ends_at })
-        })
+        self.write(|tx| link_in(tx, user_id, session_id, identity, now, lifetimes))
     }
 
     fn register_userpass(

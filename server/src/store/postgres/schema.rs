@@ -127,6 +127,39 @@ pub(super) const MIGRATIONS: &[&str] = &[
     DROP TABLE reading;
     DROP TABLE articles;
 "#,
+    r#"
+    -- Passkeys (issue 11). Each is also a 'passkey' identity of its user (provider_uid = the
+    -- credential id); the row here holds webauthn-rs's serialised credential (public key,
+    -- algorithm, counter, flags). It goes with its user. A user may hold several passkeys, so
+    -- the one-identity-per-provider index now leaves passkeys out.
+    DROP INDEX identities_one_per_provider;
+    CREATE UNIQUE INDEX identities_one_per_provider ON identities (user_id, provider_type)
+        WHERE provider_type <> 'passkey';
+    CREATE INDEX identities_by_user ON identities (user_id);
+    CREATE TABLE passkeys (
+        credential_id   text PRIMARY KEY,
+        user_id         text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        passkey         text NOT NULL,
+        counter         bigint NOT NULL,
+        backup_eligible boolean NOT NULL,
+        backup_state    boolean NOT NULL,
+        created_at      bigint NOT NULL,
+        last_used_at    bigint
+    );
+    CREATE INDEX passkeys_by_user ON passkeys (user_id);
+    -- Ceremonies in progress, shared by every process: single use (used flips once), bound to
+    -- their ceremony and, for a registration, to the user.
+    CREATE TABLE passkey_challenges (
+        id              text PRIMARY KEY,
+        ceremony        text NOT NULL,
+        user_id         text,
+        state           text NOT NULL,
+        expires_at      bigint NOT NULL,
+        used            boolean NOT NULL DEFAULT false
+    );
+    CREATE INDEX passkey_challenges_by_expiry ON passkey_challenges (expires_at);
+    INSERT INTO providers (name, type, enabled) VALUES ('passkey', 'passkey', true);
+"#,
 ];
 
 /// The schema version this server migrates to (and the newest it accepts).

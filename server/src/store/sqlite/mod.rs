@@ -14,6 +14,7 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use super::*;
 
+mod passkeys;
 mod signing_keys;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
@@ -137,6 +138,34 @@ const MIGRATIONS: &[&str] = &[
     DROP TABLE comments;
     DROP TABLE reading;
     DROP TABLE articles;
+"#,
+    r#"
+    -- Passkeys (issue 11). Each is also a 'passkey' identity of its user (provider_uid = the
+    -- credential id); the row here holds webauthn-rs's serialised credential (public key,
+    -- algorithm, counter, flags). It goes with its user.
+    CREATE TABLE passkeys (
+        credential_id   TEXT PRIMARY KEY,
+        user_id         TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        passkey         TEXT NOT NULL,
+        counter         INTEGER NOT NULL,
+        backup_eligible INTEGER NOT NULL,
+        backup_state    INTEGER NOT NULL,
+        created_at      INTEGER NOT NULL,
+        last_used_at    INTEGER
+    ) WITHOUT ROWID;
+    CREATE INDEX passkeys_by_user ON passkeys(user_id);
+    -- Ceremonies in progress: single use (used flips once), bound to their ceremony and, for a
+    -- registration, to the user; state is the library's serialised ceremony state.
+    CREATE TABLE passkey_challenges (
+        id              TEXT PRIMARY KEY,
+        ceremony        TEXT NOT NULL,
+        user_id         TEXT,
+        state           TEXT NOT NULL,
+        expires_at      INTEGER NOT NULL,
+        used            INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX passkey_challenges_by_expiry ON passkey_challenges(expires_at);
+    INSERT INTO providers (name, type, enabled) VALUES ('passkey', 'passkey', 1);
 "#,
 ];
 
@@ -495,6 +524,68 @@ fn insert_token(tx: &Connection, email: &str, token: &NewUserpassToken) -> Store
     Ok(())
 }
 
+/// Attaches an identity to the user of a live session, inside the caller's write (see
+/// `Store::link_identity`).
+fn link_in(
+    tx: &Connection,
+    user_id: &str,
+    session_id: &str,
+    identity: &NewIdentity,
+    now: u64,
+    lifetimes: SessionLifetimes,
+) -> StoreResult<LinkOutcome> {
+    if !session_is_live(tx, user_id, session_id)? {
+        return Ok(LinkOutcome::SessionEnded);
+    }
+    if !credential_is_current(tx, identity)? {
+        return Ok(LinkOutcome::CredentialChanged);
+    }
+    match owner_of(tx, identity)? {
+        Some(owner) if owner == user_id => {}
+        Some(_) => return Ok(LinkOutcome::OwnedByAnotherUser),
+        None => {
+            // One identity per provider per user; checked in the same write as the
+            // insert, so of links racing to one user exactly one gets here first.
+            // Passkeys are the exception: one per device (phone and laptop).
+            let has_one: bool = identity.provider_type != PASSKEY
+                && tx
+                    .prepare_cached(
+                        "SELECT EXISTS (SELECT 1 FROM identities WHERE user_id = ?1 AND provider_type = ?2)",
+                    )?
+                    .query_row([user_id, identity.provider_type.as_str()], |r| r.get(0))?;
+            if has_one {
+                return Ok(LinkOutcome::ProviderAlreadyLinked);
+            }
+            let (user_data, was_anonymous): (String, bool) = tx
+                .prepare_cached("SELECT data, is_anonymous FROM users WHERE id = ?1")?
+                .query_row([&user_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            if was_anonymous {
+                // The session now signs in a user that is not anonymous: its absolute
+                // lifetime starts with the credential just proved, not at the anonymous
+                // login (which may be older than that lifetime).
+                tx.prepare_cached("UPDATE sessions SET authenticated_at = ?2, last_used_at = ?2 WHERE id = ?1")?
+                    .execute(params![session_id, now as i64])?;
+            }
+            tx.prepare_cached(
+                    "INSERT INTO identities (provider_type, provider_uid, user_id, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?
+                .execute(params![identity.provider_type, identity.uid, user_id, identity.data, now as i64])?;
+            tx.prepare_cached("UPDATE users SET is_anonymous = 0, data = ?2, last_active_at = ?3 WHERE id = ?1")?
+                .execute(params![user_id, merged_data(&user_data, &identity.data)?, now as i64])?;
+        }
+    }
+    let user = user_record(tx, user_id)?.ok_or_else(|| StoreError::Corrupt("user vanished".into()))?;
+    let session_ends_at = if user.is_anonymous {
+        None
+    } else {
+        let (authenticated_at, last_used_at): (i64, i64) = tx
+            .prepare_cached("SELECT authenticated_at, last_used_at FROM sessions WHERE id = ?1")?
+            .query_row([&session_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Some(lifetimes.end(authenticated_at as u64, last_used_at as u64))
+    };
+    Ok(LinkOutcome::Linked { user, session_ends_at })
+}
+
 impl Store for SqliteStore {
     fn create_anonymous_user(&self, new: &NewAnonymousUser) -> StoreResult<()> {
         let new = new.clone();
@@ -700,56 +791,7 @@ impl Store for SqliteStore {
         let user_id = user_id.to_owned();
         let session_id = session_id.to_owned();
         let identity = identity.clone();
-        self.write(move |tx| {
-            if !session_is_live(tx, &user_id, &session_id)? {
-                return Ok(LinkOutcome::SessionEnded);
-            }
-            if !credential_is_current(tx, &identity)? {
-                return Ok(LinkOutcome::CredentialChanged);
-            }
-            match owner_of(tx, &identity)? {
-                Some(owner) if owner == user_id => {}
-                Some(_) => return Ok(LinkOutcome::OwnedByAnotherUser),
-                None => {
-                    // One identity per provider per user; checked in the same write as the
-                    // insert, so of links racing to one user exactly one gets here first.
-                    let has_one: bool = tx
-                        .prepare_cached(
-                            "SELECT EXISTS (SELECT 1 FROM identities WHERE user_id = ?1 AND provider_type = ?2)",
-                        )?
-                        .query_row([&user_id, &identity.provider_type], |r| r.get(0))?;
-                    if has_one {
-                        return Ok(LinkOutcome::ProviderAlreadyLinked);
-                    }
-                    let (user_data, was_anonymous): (String, bool) = tx
-                        .prepare_cached("SELECT data, is_anonymous FROM users WHERE id = ?1")?
-                        .query_row([&user_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                    if was_anonymous {
-                        // The session now signs in a user that is not anonymous: its absolute
-                        // lifetime starts with the credential just proved, not at the anonymous
-                        // login (which may be older than that lifetime).
-                        tx.prepare_cached("UPDATE sessions SET authenticated_at = ?2, last_used_at = ?2 WHERE id = ?1")?
-                            .execute(params![session_id, now as i64])?;
-                    }
-                    tx.prepare_cached(
-                        "INSERT INTO identities (provider_type, provider_uid, user_id, data, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    )?
-                    .execute(params![identity.provider_type, identity.uid, user_id, identity.data, now as i64])?;
-                    tx.prepare_cached("UPDATE users SET is_anonymous = 0, data = ?2, last_active_at = ?3 WHERE id = ?1")?
-                        .execute(params![user_id, merged_data(&user_data, &identity.data)?, now as i64])?;
-                }
-            }
-            let user = user_record(tx, &user_id)?.ok_or_else(|| StoreError::Corrupt("user vanished".into()))?;
-            let session_ends_at = if user.is_anonymous {
-                None
-            } else {
-                let (authenticated_at, last_used_at): (i64, i64) = tx
-                    .prepare_cached("SELECT authenticated_at, last_used_at FROM sessions WHERE id = ?1")?
-                    .query_row([&session_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
-                Some(lifetimes.end(authenticated_at as u64, last_used_at as u64))
-            };
-            Ok(LinkOutcome::Linked { user, session_ends_at })
-        })
+        self.write(move |tx| link_in(tx, &user_id, &session_id, &identity, now, lifetimes))
     }
 
     fn register_userpass(
