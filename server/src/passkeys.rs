@@ -232,7 +232,11 @@ impl RelyingParty {
     /// The request options for a username-less login and the state to keep.
     pub fn start_authentication(&self) -> Result<(Value, String), PasskeyError> {
         let (rcr, state) = self.webauthn.start_discoverable_authentication()?;
-        let options = serde_json::to_value(&rcr.public_key).map_err(|e| PasskeyError::Corrupt(e.to_string()))?;
+        let mut options = serde_json::to_value(&rcr.public_key).map_err(|e| PasskeyError::Corrupt(e.to_string()))?;
+        // Empty, it says the same as absent (any discoverable credential); the wire omits it.
+        if let Some(options) = options.as_object_mut() {
+            options.remove("allowCredentials");
+        }
         let state = serde_json::to_string(&state).map_err(|e| PasskeyError::Corrupt(e.to_string()))?;
         Ok((options, state))
     }

@@ -302,10 +302,11 @@ $("find-form").addEventListener("submit", async (event) => {
 });
 
 async function openUser(id) {
-  let user, sessions;
+  let user, sessions, passkeys;
   try {
     user = await findUser(id);
     sessions = (await adminFetch(`/users/${encodeURIComponent(user.id)}/sessions`)).sessions || [];
+    passkeys = (await adminFetch(`/users/${encodeURIComponent(user.id)}/passkeys`)).passkeys || [];
   } catch (error) {
     if (error.code === "UserNotFound") {
       banner(`There is no user ${id} (any more).`, "error");
@@ -335,6 +336,30 @@ async function openUser(id) {
           ))
       : [emptyRow(5, "No sessions: this user is signed in nowhere.")]),
   );
+  $("passkeys-body").replaceChildren(
+    ...(passkeys.length
+      ? passkeys.map((p) =>
+          h("tr", { "data-testid": "passkey-row", "data-credential-id": p.credential_id },
+            h("td", { "data-label": "Credential" }, h("code", { class: "id" }, p.credential_id)),
+            h("td", { "data-label": "Created" }, h("time", { title: absolute(p.created_at) }, relative(p.created_at))),
+            h("td", { "data-label": "Last used" }, p.last_used_at ? h("time", { title: absolute(p.last_used_at) }, relative(p.last_used_at)) : "Never"),
+            h("td", { "data-label": "Synced" }, p.backup_state ? "Yes" : p.backup_eligible ? "Can be" : "No"),
+            h("td", { class: "row-actions" },
+              h("button", { type: "button", class: "small danger", "data-testid": "remove-passkey", onclick: () => removePasskey(user, p) }, "Remove")),
+          ))
+      : [emptyRow(5, "No passkeys.")]),
+  );
+}
+
+async function removePasskey(user, passkey) {
+  if (!confirm(`Remove passkey ${passkey.credential_id}?\n\nIt can no longer sign in to this user.`)) return;
+  try {
+    await adminFetch(`/users/${encodeURIComponent(user.id)}/passkeys/${encodeURIComponent(passkey.credential_id)}`, { method: "DELETE" });
+    banner(`Passkey ${passkey.credential_id} was removed.`);
+    await openUser(user.id);
+  } catch (error) {
+    handle(error);
+  }
 }
 
 async function revokeSession(user, session) {
