@@ -294,7 +294,7 @@ E2E_KEY="e2e-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 READER_PORT=$(node -e 'const s = require("net").createServer().listen(0, "127.0.0.1", () => { console.log(s.address().port); s.close(); })')
 start_server e2e --app-id guestpass-demo --www "$ROOT/www" --pkg "$ROOT/pkg" --admin-key "$E2E_KEY" \
   --passkey-rp-id localhost --passkey-origin "http://localhost:$READER_PORT"
-export GUESTPASS_E2E_URL=$URL GUESTPASS_E2E_ADMIN_KEY=$E2E_KEY
+export GUESTPASS_E2E_URL=$URL GUESTPASS_E2E_ADMIN_KEY=$E2E_KEY GUESTPASS_E2E_PASSKEY_ORIGIN="http://localhost:$READER_PORT"
 : > "$WORK/e2e-blog.log"
 "$ROOT/target/debug/guestpass-demo-backend" --listen "127.0.0.1:$READER_PORT" --data "$WORK/e2e-blog.db" \
   --auth-url "$GUESTPASS_E2E_URL" --app-id guestpass-demo --www "$ROOT/www" --pkg "$ROOT/pkg" \
@@ -343,9 +343,13 @@ fi
 step "secrets in logs"
 # No issued refresh token may appear in any server log (docs/security.md): the servers above
 # logged every request of the suites; tokens are 43-character base64url strings.
+# A passkey's credential id is no secret (the server sends it in every registration's
+# excludeCredentials and in the profile), but Chromium's are 32 bytes, as long as a token: the
+# server's `credential_id=` log fields are left out of the search.
 touch "$WORK/none.log"
-if grep -E -q -e '[A-Za-z0-9_-]{43}' -e 'eyJ[A-Za-z0-9_-]{10,}' "$WORK"/*.log; then
-  echo "a token-shaped string appears in a server log:"; grep -E -n '[A-Za-z0-9_-]{43}' "$WORK"/*.log | head; exit 1
+logs_without_credential_ids() { sed -E 's/credential_id=[A-Za-z0-9_-]+//g' "$WORK"/*.log; }
+if logs_without_credential_ids | grep -E -q -e '[A-Za-z0-9_-]{43}' -e 'eyJ[A-Za-z0-9_-]{10,}'; then
+  echo "a token-shaped string appears in a server log:"; logs_without_credential_ids | grep -E -n '[A-Za-z0-9_-]{43}' | head; exit 1
 fi
 echo "no token-shaped strings in $(cat "$WORK"/*.log | wc -l) server log lines"
 # One closing line for the whole run: cargo's and wasm-bindgen-test's "test result" lines and
