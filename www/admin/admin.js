@@ -79,7 +79,7 @@ function relative(secs) {
   return ahead ? `in ${n} ${unit}` : `${n} ${unit} ago`;
 }
 
-const providerNames = { "anon-user": "Anonymous", "local-userpass": "Email/Password", "custom-token": "Custom JWT" };
+const providerNames = { "anon-user": "Anonymous", "local-userpass": "Email/Password", "custom-token": "Custom JWT", passkey: "Passkeys" };
 
 const providerAbout = {
   "anon-user":
@@ -88,6 +88,10 @@ const providerAbout = {
     "(the page says there is no anonymous provider); existing sessions keep working.",
   "local-userpass": "Lets people register and log in with an email address and a password, or link them to an anonymous user.",
   "custom-token": "Lets people log in with a JWT issued by your own backend (needs --custom-jwt-secret or --custom-jwt-public-key).",
+  passkey:
+    "Lets a signed-in (even anonymous) user link a passkey, and sign back in with it on any device that has it, naming no " +
+    "user. Pages may use it from the origins given by --passkey-origin. When disabled, no passkey can be linked or used; " +
+    "existing sessions keep working.",
 };
 
 let bannerTimer = null;

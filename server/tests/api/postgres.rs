@@ -61,7 +61,8 @@ async fn servers_starting_at_once_on_an_empty_database_all_come_up() {
         for (i, app) in apps.into_iter().enumerate() {
             let app = app.unwrap().unwrap_or_else(|e| panic!("round {round}: server {i} did not start: {e:#}"));
             let providers = app.state().store(|s| s.providers()).await.unwrap();
-            assert_eq!(providers.len(), 3, "round {round}: server {i} sees the migrated schema");
+            // anon-user, local-userpass, custom-token, passkey.
+            assert_eq!(providers.len(), 4, "round {round}: server {i} sees the migrated schema");
         }
         let version = db.query_i64("SELECT version::bigint FROM guestpass_schema");
         let rows = db.query_i64("SELECT count(*) FROM guestpass_schema");
