@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Builds the SDK, the auth server and the blog's backend, then runs the demo: the reader at
-# http://127.0.0.1:8080 (the blog's backend, demo-backend/; or $GUESTPASS_DEMO_LISTEN) and the
+# http://localhost:8080 (the blog's backend, demo-backend/; or $GUESTPASS_DEMO_LISTEN) and the
 # auth server at http://127.0.0.1:8081 (its console at /admin/; or $GUESTPASS_LISTEN).
+# Open the reader as localhost, not 127.0.0.1: passkeys are bound to a domain (the relying party
+# id `localhost`), and the auth server lets the reader's origin use them (--passkey-origin).
 # The first run installs the build tools (scripts/setup.sh) and compiles for a few minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,7 +22,11 @@ export GUESTPASS_DEMO_AUTH_URL=${GUESTPASS_DEMO_AUTH_URL:-http://$GUESTPASS_LIST
 export GUESTPASS_DEMO_APP_ID=$GUESTPASS_APP_ID
 export GUESTPASS_DEMO_WWW=$GUESTPASS_WWW
 export GUESTPASS_DEMO_PKG=$GUESTPASS_PKG
+# Passkeys: the reader's origin (--passkey-origin http://localhost:8080), whose host is the
+# relying party id.
+export GUESTPASS_PASSKEY_RP_ID=${GUESTPASS_PASSKEY_RP_ID:-localhost}
+export GUESTPASS_PASSKEY_ORIGIN=${GUESTPASS_PASSKEY_ORIGIN:-http://localhost:${GUESTPASS_DEMO_LISTEN##*:}}
 target/release/guestpass-server & AUTH_PID=$!
 trap 'kill "$AUTH_PID" 2>/dev/null || true' EXIT
-echo "Open http://$GUESTPASS_DEMO_LISTEN/ (the console: http://$GUESTPASS_LISTEN/admin/; Ctrl-C stops both)"
+echo "Open $GUESTPASS_PASSKEY_ORIGIN/ (the console: http://$GUESTPASS_LISTEN/admin/; Ctrl-C stops both)"
 target/release/guestpass-demo-backend

@@ -11,6 +11,7 @@ use std::rc::{Rc, Weak};
 
 use guestpass_protocol::answers::{AuthProvider, SessionAnswer};
 use guestpass_protocol::page::{StorageArea, UserStatus};
+use guestpass_protocol::passkey::{PasskeyChallenge, AUTHENTICATION_ROUTE, PASSKEY};
 use guestpass_protocol::CLIENT_API;
 
 use crate::browser;
@@ -19,6 +20,7 @@ use crate::credentials::Provider;
 use crate::error::{Error, Result, INVALID_ARGUMENT};
 use crate::events::{Change, Kind, Risk, Sink};
 use crate::locks;
+use crate::passkey;
 use crate::storage::Storage;
 use crate::tabs;
 use crate::transport::{request, Outgoing, Verb};
@@ -162,7 +164,11 @@ impl AppState {
     }
 
     async fn log_in_now(&self, provider: &Provider) -> Result<Rc<UserState>> {
-        let body = codec::to_text(&provider.login_body(self.storage.device_id()));
+        let device_id = self.storage.device_id();
+        let body = match provider {
+            Provider::Passkey => self.passkey_assertion(device_id.clone()).await?,
+            _ => codec::to_text(&provider.login_body(device_id.clone())),
+        };
         let url = self.login_url(provider);
         let outgoing = Outgoing::Protocol { method: Verb::Post, url: &url, link: false, body: Some(&body) };
         let answer: SessionAnswer<JsData> =
@@ -190,6 +196,24 @@ impl AppState {
         self.wrote();
         self.check_risks(&user);
         Ok(user)
+    }
+
+    /// A discoverable-passkey login up to its last request: `POST P/authentication` for a
+    /// challenge, then the browser's account picker (src/passkey.rs); the body of `P/login`.
+    /// Nothing is stored before that login answers, so a failure here changes nothing.
+    async fn passkey_assertion(&self, device_id: Option<String>) -> Result<String> {
+        passkey::require()?;
+        let url = self.passkey_url(AUTHENTICATION_ROUTE);
+        let start = Outgoing::Protocol { method: Verb::Post, url: &url, link: false, body: Some("{}") };
+        let challenge: PasskeyChallenge<JsData> =
+            request(&start, None).await?.and_then(codec::from_js).ok_or_else(|| Error::invalid_response(200))?;
+        let credential = passkey::get(&challenge.public_key.0).await?;
+        Ok(Provider::passkey_body(challenge.challenge_id, JsData(credential), device_id))
+    }
+
+    /// `A/auth/providers/passkey/<route>`: a passkey ceremony's start.
+    pub(crate) fn passkey_url(&self, route: &str) -> String {
+        [&self.app_url("/auth/providers/"), PASSKEY, "/", route].concat()
     }
 
     /// `GET A/auth/providers`.

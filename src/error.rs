@@ -18,6 +18,11 @@ pub const NOT_LOGGED_IN: &str = "NotLoggedIn";
 /// The page passed something the SDK cannot use (no app id...).
 pub const INVALID_ARGUMENT: &str = "InvalidArgument";
 
+/// A passkey ceremony the browser refused for another reason than a dismissal (which is the
+/// protocol's `PasskeyCancelled`): a `SecurityError` when the server's relying party id does not
+/// fit the page's origin, for one. The message names the browser's error.
+pub const PASSKEY_FAILED: &str = "PasskeyFailed";
+
 /// The server's code for a token it will not accept; the only answer a refresh may fix.
 pub const INVALID_SESSION: &str = "InvalidSession";
 

@@ -35,6 +35,7 @@ use crate::credentials::Provider;
 use crate::error::{Error, Result, INVALID_ARGUMENT};
 use crate::events::{Change, Kind, Risk};
 use crate::merge;
+use crate::passkey;
 use crate::persist;
 use crate::session;
 use crate::transport::Outgoing;
@@ -118,7 +119,14 @@ export type ChangeListener = (event: ChangeEvent) => void;
 /** What every promise of the SDK rejects with. */
 export interface GuestpassError extends Error {
   name: "GuestpassError";
-  /** The server's `error_code` (`"InvalidSession"`, `"TooManyRequests"`...) or a client code (`"NetworkError"`...). */
+  /**
+   * The server's `error_code` (`"InvalidSession"`, `"TooManyRequests"`, `"PasskeyChallengeInvalid"`...)
+   * or a client code (`"NetworkError"`...). A passkey ceremony adds the browser's answers, with
+   * status 0: `"PasskeyCancelled"` (the reader dismissed the prompt, or the authenticator refused),
+   * `"PasskeyUnsupported"` (see `app.passkeysSupported`), `"PasskeyAlreadyRegistered"` (the
+   * authenticator already holds one of the user's passkeys) and `"PasskeyFailed"` (any other
+   * refusal, e.g. a relying party id that does not fit the page; the message names it).
+   */
   code: string;
   /** The HTTP status; 0 without a response. */
   status: number;
@@ -272,6 +280,16 @@ impl App {
         list
     }
 
+    /// Whether this browser can make and use passkeys here: WebAuthn with its JSON helpers
+    /// (`PublicKeyCredential.parseCreationOptionsFromJSON`...), in a secure context (https, or
+    /// http on localhost). A property, read without a prompt or a request; when `false`,
+    /// `Credentials.passkey()` rejects with `PasskeyUnsupported` (the server's `getAuthProviders`
+    /// says whether the app allows passkeys at all).
+    #[wasm_bindgen(getter = passkeysSupported)]
+    pub fn passkeys_supported(&self) -> bool {
+        passkey::supported()
+    }
+
     /// Asks the browser to keep the site's storage (`navigator.storage.persist()`); whether it
     /// is persistent. Resolves `false` without asking when the users are not in `localStorage`
     /// or the browser cannot say. Firefox may prompt the reader.
@@ -322,6 +340,9 @@ impl App {
     /// active one, without any request; otherwise it makes one request and stores the user.
     /// With `{ mergeAnonymous: true }` and an anonymous current user, the login brings the
     /// guest's data along (see `LogInOptions`, docs/merge.md).
+    /// `Credentials.passkey()` opens the browser's passkey picker (two requests around it) and
+    /// resolves with the passkey's owner; a dismissed prompt rejects with `PasskeyCancelled`
+    /// and changes nothing here.
     // Typed in TYPES above: wasm-bindgen drops the `?` of an optional parameter with a type.
     #[wasm_bindgen(js_name = logIn, skip_typescript)]
     pub fn log_in(&self, credentials: &Credentials, options: JsValue) -> Promise {
@@ -410,6 +431,14 @@ impl Credentials {
     /// A JWT from the app's own backend (`custom-token`).
     pub fn jwt(token: String) -> Credentials {
         Credentials { provider: Provider::Jwt { token: Secret::new(token) } }
+    }
+
+    /// A passkey (`passkey`). `user.linkCredentials(Credentials.passkey())` creates one for the
+    /// user (the browser's prompt) and links it: the user keeps its id and is no longer
+    /// anonymous. `app.logIn(Credentials.passkey())` signs in with one of the site's passkeys
+    /// (the browser's account picker, no username). See `app.passkeysSupported`.
+    pub fn passkey() -> Credentials {
+        Credentials { provider: Provider::Passkey }
     }
 
     /// The provider type, e.g. `"anon-user"`.
@@ -577,7 +606,8 @@ impl User {
     }
 
     /// Adds the credentials' identity to this user, which keeps its id. On failure (`code`:
-    /// `AccountNameInUse`, `InvalidPassword`...) the user is left as it was.
+    /// `AccountNameInUse`, `InvalidPassword`, `PasskeyCancelled`...) the user is left as it was.
+    /// With `Credentials.passkey()`, the browser first asks the reader to create a passkey.
     #[wasm_bindgen(js_name = linkCredentials, unchecked_return_type = "Promise<void>")]
     pub fn link_credentials(&self, credentials: &Credentials) -> Promise {
         let (app, user, provider) = (self.app.clone(), self.user.clone(), credentials.provider.clone());

@@ -87,7 +87,8 @@
 // - the browser's boundaries: `transport` (HTTP, through gloo-net), `storage` (Web Storage
 //   through gloo-storage, or memory), `locks` (Web Locks), `tabs` (the `storage` event),
 //   `persist` (`navigator.storage`), `codec` (JSON text through the browser's `JSON`, typed
-//   values through serde-wasm-bindgen), `browser` (reading Web API objects);
+//   values through serde-wasm-bindgen), `browser` (reading Web API objects), `passkey`
+//   (WebAuthn's ceremonies, with the browser's own JSON forms);
 // - `guestpass_protocol` (every wire and storage shape) and `error`.
 mod app;
 mod browser;
@@ -98,6 +99,7 @@ mod events;
 mod js;
 mod locks;
 mod merge;
+mod passkey;
 mod persist;
 mod session;
 mod storage;

@@ -30,6 +30,9 @@ pub(crate) async fn log_in(app: &AppState, provider: &Provider) -> Result<(Rc<Us
     if provider.is_anonymous() {
         return Err(Error::client(INVALID_ARGUMENT, "mergeAnonymous takes the credentials of an existing account"));
     }
+    if matches!(provider, Provider::Passkey) {
+        return Err(Error::client(INVALID_ARGUMENT, "mergeAnonymous takes email/password or custom-token credentials"));
+    }
     let Some(guest) = app.current_user().filter(|user| user.is_anonymous()) else {
         return Ok((app.log_in(provider).await?, None));
     };

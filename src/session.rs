@@ -21,6 +21,7 @@ use std::rc::Rc;
 
 use guestpass_protocol::answers::SessionAnswer;
 use guestpass_protocol::page::UserStatus;
+use guestpass_protocol::passkey::{PasskeyChallenge, REGISTRATION_ROUTE};
 use js_sys::{Date, Function, Promise};
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
@@ -31,6 +32,7 @@ use crate::credentials::Provider;
 use crate::error::{Error, Result, INVALID_ARGUMENT, NOT_LOGGED_IN};
 use crate::events::Kind;
 use crate::locks;
+use crate::passkey;
 use crate::transport::{read, refused_session, request, send, Outgoing, Verb};
 use crate::user::{Profile, UserState};
 
@@ -88,13 +90,17 @@ pub(crate) async fn fetch(app: &AppState, user: &Rc<UserState>, outgoing: &Outgo
 /// Adds the identity `provider` proves to `user` (`?link=true` on its login route, with the
 /// user's access token). The user keeps its id and refresh token and gets a new access token
 /// and profile. On any failure nothing about the user changes (except that a refused refresh
-/// token ends the session, as everywhere).
+/// token ends the session, as everywhere). A passkey is made first, by a registration ceremony
+/// ([`passkey_registration`]).
 pub(crate) async fn link(app: &AppState, user: &Rc<UserState>, provider: &Provider) -> Result<()> {
     if provider.is_anonymous() {
         return Err(Error::client(INVALID_ARGUMENT, "anonymous credentials cannot be linked to a user"));
     }
     let session = user.refresh_token().ok_or_else(not_logged_in)?;
-    let body = codec::to_text(&provider.login_body(app.device_id()));
+    let body = match provider {
+        Provider::Passkey => passkey_registration(app, user).await?,
+        _ => codec::to_text(&provider.login_body(app.device_id())),
+    };
     let url = app.login_url(provider);
     let outgoing = Outgoing::Protocol { method: Verb::Post, url: &url, link: true, body: Some(&body) };
     let answer = authenticated(app, user, &outgoing).await?;
@@ -121,6 +127,19 @@ pub(crate) async fn link(app: &AppState, user: &Rc<UserState>, provider: &Provid
         app.emit(Kind::Link, user, false);
     }
     Ok(())
+}
+
+/// A passkey registration up to its last request: `POST P/registration` with the user's access
+/// token for a challenge bound to the user, then the browser's prompt to create the passkey
+/// (src/passkey.rs); the body of `P/login?link=true`. Nothing about the user changes here.
+async fn passkey_registration(app: &AppState, user: &Rc<UserState>) -> Result<String> {
+    passkey::require()?;
+    let url = app.passkey_url(REGISTRATION_ROUTE);
+    let start = Outgoing::Protocol { method: Verb::Post, url: &url, link: false, body: Some("{}") };
+    let challenge: PasskeyChallenge<JsData> =
+        authenticated(app, user, &start).await?.and_then(codec::from_js).ok_or_else(|| Error::invalid_response(200))?;
+    let credential = passkey::create(&challenge.public_key.0).await?;
+    Ok(Provider::passkey_body(challenge.challenge_id, JsData(credential), app.device_id()))
 }
 
 /// Gets a new access token after `failed` was refused (or when there was none), unless another

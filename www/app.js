@@ -1016,17 +1016,19 @@ function renderAccount(view) {
           "Right now you read as a guest: your id ",
           h("code", { class: "inline-id", "data-testid": "account-user-id" }, user.id),
           " lives only in this browser. Clear the browser's data, or sign out, and that guest and its list are gone for good. " +
-          "Add an email and password and the same id, with the same list, becomes an account you can sign in to anywhere."),
+          "Add a passkey, or an email and password, and the same id, with the same list, becomes an account you can sign in to again."),
       ),
       h("div", { class: "panels" },
+        passkeyKeepPanel(),
         h("section", { class: "panel", "aria-labelledby": "keep-title" },
-          h("h2", { id: "keep-title" }, "Add an email and password"),
+          h("h2", { id: "keep-title" }, passkeysOffered() ? "Or add an email and password" : "Add an email and password"),
           h("p", { class: "hint" }, `Your ${readingList.size ? `${readingList.size} article${readingList.size === 1 ? "" : "s"}` : "list"}, your id and anything you read stay exactly as they are.`),
           keepForm(),
         ),
         h("section", { class: "panel quiet", "aria-labelledby": "signin-title" },
           h("h2", { id: "signin-title" }, "Already have an account?"),
           h("p", { class: "hint" }, "Sign in to read with your account's list. This guest's list is left behind."),
+          passkeySignIn(),
           signInForm(),
         ),
       ),
@@ -1037,7 +1039,9 @@ function renderAccount(view) {
       h("section", { class: "masthead compact" },
         h("p", { class: "kicker" }, "Your account"),
         h("h1", {}, user.profile?.email || "Your account"),
-        h("p", { class: "lede small" }, "Your reading list is kept with this account. Sign in with this email in any browser to see it."),
+        h("p", { class: "lede small" }, user.profile?.email
+          ? "Your reading list is kept with this account. Sign in with this email in any browser to see it."
+          : "Your reading list is kept with this account. Sign in with your passkey to see it again, here or on a device that has it."),
       ),
       h("dl", { class: "facts", "data-testid": "account-facts" },
         h("dt", {}, "Email"), h("dd", {}, user.profile?.email || "—"),
@@ -1047,6 +1051,7 @@ function renderAccount(view) {
         h("dt", {}, "Reading list"),
         h("dd", {}, h("a", { href: "#/reading-list" }, `${[...readingList.values()].filter((e) => e.saved).length} saved`)),
       ),
+      passkeyAddBlock(),
       h("p", {}, h("button", { type: "button", "data-testid": "account-sign-out", onclick: signOut }, "Sign out")),
     );
   }
@@ -1054,7 +1059,7 @@ function renderAccount(view) {
 }
 
 function providerName(type) {
-  return { "anon-user": "guest pass (anonymous)", "local-userpass": "email and password", "custom-token": "single sign-on" }[type] || type;
+  return { "anon-user": "guest pass (anonymous)", "local-userpass": "email and password", "custom-token": "single sign-on", passkey: "passkey" }[type] || type;
 }
 
 function renderNotFound(view) {
@@ -1064,6 +1069,112 @@ function renderNotFound(view) {
       h("h1", {}, "Nothing here"),
       h("p", {}, "That page does not exist. ", h("a", { href: "#/" }, "See all articles"), ".")),
   );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Passkeys: keep the guest with one tap, sign back in with it after the browser's data is gone
+
+/** Whether to offer passkeys: the server allows them and this browser can make them. */
+function passkeysOffered() {
+  return !!app?.passkeysSupported && hasProvider("passkey");
+}
+
+/** What a passkey failure means to the reader; the guest (or member) is left as it was. */
+function passkeyProblem(error) {
+  const messages = {
+    PasskeyCancelled: "The passkey prompt was closed, so nothing changed.",
+    PasskeyAlreadyRegistered: "This device already holds a passkey for your reading list.",
+    PasskeyUnsupported: "This browser cannot use passkeys here.",
+    PasskeyCredentialUnknown: "The site no longer knows that passkey (it may have been removed). Try another one, or your email.",
+    PasskeyChallengeInvalid: "That took too long. Try again.",
+    AuthProviderNotFound: "Passkeys are switched off on this server.",
+  };
+  return messages[error?.code] || sentence(errorText(error));
+}
+
+/** "Keep it with a passkey": one button that links a new passkey to the guest. */
+function passkeyKeepPanel() {
+  if (!passkeysOffered()) return null;
+  const error = formError();
+  const button = h("button", { type: "button", class: "primary", "data-testid": "keep-passkey" }, "Keep it with a passkey");
+  button.addEventListener("click", async () => {
+    error.hidden = true;
+    const user = app.currentUser;
+    if (!user) return showFormError(error, "You are not signed in.");
+    button.disabled = true;
+    button.textContent = "Waiting for your passkey…";
+    try {
+      await user.linkCredentials(sdk.Credentials.passkey());
+      await enter(app.currentUser);
+      toast("Your reading list is yours to keep: sign in with your passkey on any device that has it.", "success");
+    } catch (err) {
+      showFormError(error, passkeyProblem(err), err?.code);
+      button.disabled = false;
+      button.textContent = "Keep it with a passkey";
+    }
+  });
+  return h("section", { class: "panel passkey", "aria-labelledby": "passkey-title", "data-testid": "passkey-panel" },
+    h("h2", { id: "passkey-title" }, "Keep it with a passkey"),
+    h("p", { class: "hint" },
+      "One tap: your fingerprint, face or device PIN, with no email and no password. Your id and list stay as they are, " +
+      "and the passkey brings them back here after you clear the browser's data, or on a device that has it."),
+    h("div", { class: "panel-form" }, error, h("div", { class: "form-actions" }, button)),
+  );
+}
+
+/** "Sign in with a passkey", for a reader who kept their list with one (the browser lists the site's passkeys). */
+function passkeySignIn() {
+  if (!passkeysOffered()) return null;
+  const error = formError();
+  const button = h("button", { type: "button", "data-testid": "passkey-sign-in" }, "Sign in with a passkey");
+  button.addEventListener("click", async () => {
+    error.hidden = true;
+    const guest = app.currentUser?.isAnonymous ? app.currentUser : null;
+    const guestSaved = guest ? readingList.size : 0;
+    if (guest && guestSaved > 0 && !confirm(
+      `Sign in with your passkey?\n\nYou will read with that reader's list. This guest's reading list ` +
+      `(${guestSaved} article${guestSaved === 1 ? "" : "s"}) will be lost: once a guest signs out, its data cannot be recovered.`)) {
+      return;
+    }
+    button.disabled = true;
+    try {
+      const member = await app.logIn(sdk.Credentials.passkey());
+      if (guest && guest.id !== member.id) {
+        // The guest pass is left behind: sign it out so it does not linger in this browser.
+        await app.removeUser(guest).catch((err) => console.warn("could not remove the guest", err));
+      }
+      await enter(member);
+      toast("Welcome back: signed in with your passkey.", "success");
+    } catch (err) {
+      showFormError(error, passkeyProblem(err), err?.code);
+      button.disabled = false;
+    }
+  });
+  return h("div", { class: "passkey-sign-in", "data-testid": "passkey-sign-in-block" },
+    h("div", { class: "form-actions" }, button),
+    error,
+    h("p", { class: "or", "aria-hidden": "true" }, "or with your email"),
+  );
+}
+
+/** On a member's account page: another passkey (a second device), or a first one. */
+function passkeyAddBlock() {
+  if (!passkeysOffered()) return null;
+  const error = formError();
+  const button = h("button", { type: "button", "data-testid": "add-passkey" }, "Add a passkey");
+  button.addEventListener("click", async () => {
+    error.hidden = true;
+    button.disabled = true;
+    try {
+      await app.currentUser.linkCredentials(sdk.Credentials.passkey());
+      await enter(app.currentUser);
+      toast("Passkey added.", "success");
+    } catch (err) {
+      showFormError(error, passkeyProblem(err), err?.code);
+      button.disabled = false;
+    }
+  });
+  return h("div", { class: "passkey-add" }, h("p", {}, button), error);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1123,6 +1234,7 @@ function renderGate({ problem = null } = {}) {
           h("section", { class: "panel", "aria-labelledby": "gate-signin" },
             h("h2", { id: "gate-signin" }, "Sign in"),
             h("p", { class: "hint" }, "Readers who kept their reading list sign in with their email and password."),
+            passkeySignIn(),
             signInForm(),
           ),
           h("section", { class: "panel quiet", "aria-labelledby": "gate-create" },

@@ -8,6 +8,7 @@
 //! - [`bodies`]: what a client sends (login and link bodies, the email/password routes);
 //! - [`merge`]: a login that brings a guest's data along (`?merge=true`) and its proof;
 //! - [`stored`]: what the SDK keeps in Web Storage;
+//! - [`passkey`]: the passkey provider's ceremony bodies and answers;
 //! - [`page`]: what a page hands the SDK and gets from it (`new App` options, `persistence`,
 //!   identities, change events, the fields of an error).
 //!
@@ -27,6 +28,7 @@ pub mod answers;
 pub mod bodies;
 pub mod merge;
 pub mod page;
+pub mod passkey;
 pub mod stored;
 
 use alloc::string::String;
