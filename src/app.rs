@@ -201,7 +201,7 @@ impl AppState {
     /// A discoverable-passkey login up to its last request: `POST P/authentication` for a
     /// challenge, then the browser's account picker (src/passkey.rs); the body of `P/login`.
     /// Nothing is stored before that login answers, so a failure here changes nothing.
-    async fn passkey_assertion(&self, device_id: Option<String>) -> Result<String> {
+    pub(crate) async fn passkey_assertion(&self, device_id: Option<String>) -> Result<String> {
         passkey::require()?;
         let url = self.passkey_url(AUTHENTICATION_ROUTE);
         let start = Outgoing::Protocol { method: Verb::Post, url: &url, link: false, body: Some("{}") };

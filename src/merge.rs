@@ -30,13 +30,14 @@ pub(crate) async fn log_in(app: &AppState, provider: &Provider) -> Result<(Rc<Us
     if provider.is_anonymous() {
         return Err(Error::client(INVALID_ARGUMENT, "mergeAnonymous takes the credentials of an existing account"));
     }
-    if matches!(provider, Provider::Passkey) {
-        return Err(Error::client(INVALID_ARGUMENT, "mergeAnonymous takes email/password or custom-token credentials"));
-    }
     let Some(guest) = app.current_user().filter(|user| user.is_anonymous()) else {
         return Ok((app.log_in(provider).await?, None));
     };
-    let body = codec::to_text(&provider.login_body(app.device_id()));
+    // A passkey's login body is its assertion (the browser's picker first; nothing stored yet).
+    let body = match provider {
+        Provider::Passkey => app.passkey_assertion(app.device_id()).await?,
+        _ => codec::to_text(&provider.login_body(app.device_id())),
+    };
     let url = [&app.login_url(provider), "?", MERGE_QUERY].concat();
     let outgoing = Outgoing::Protocol { method: Verb::Post, url: &url, link: false, body: Some(&body) };
     let answer = session::authenticated(app, &guest, &outgoing).await?.ok_or_else(|| Error::invalid_response(200))?;

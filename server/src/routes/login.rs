@@ -9,12 +9,13 @@ use axum::{
 };
 use guestpass_protocol::{
     answers::{LinkAnswer, LoginAnswer},
-    merge::{MergeAnswer, MergeLoginAnswer},
+    merge::MergeLoginAnswer,
     Secret,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::merging;
 use crate::{
     answers, emails,
     error::ApiError,
@@ -23,8 +24,7 @@ use crate::{
     passwords::Password,
     state::AppState,
     store::{
-        IdentityRecord, LinkOutcome, LoginOutcome, MergeProofRecord, NewAnonymousUser, NewIdentity, NewSession,
-        UserRecord, VerifiedHash,
+        IdentityRecord, LinkOutcome, LoginOutcome, NewAnonymousUser, NewIdentity, NewSession, UserRecord, VerifiedHash,
     },
     tokens::{AccessGrant, RefreshToken, Subject},
 };
@@ -102,10 +102,6 @@ fn wants_link(query: Option<&str>) -> bool {
     query.is_some_and(|q| q.split('&').any(|pair| pair == "link=true"))
 }
 
-fn wants_merge(query: Option<&str>) -> bool {
-    query.is_some_and(|q| q.split('&').any(|pair| pair == guestpass_protocol::merge::MERGE_QUERY))
-}
-
 /// Counts the login by provider and outcome (`success` or the error code answered).
 async fn login(
     State(state): State<AppState>,
@@ -116,7 +112,7 @@ async fn login(
     body: JsonBody<LoginBody>,
 ) -> Result<Json<Answer>, ApiError> {
     let link = wants_link(query.as_deref());
-    let merge = wants_merge(query.as_deref());
+    let merge = merging::wanted(query.as_deref());
     let known = match provider.as_str() {
         ANON_USER => ANON_USER,
         LOCAL_USERPASS => LOCAL_USERPASS,
@@ -206,20 +202,11 @@ async fn login_with(
     }
 }
 
-/// The error of a merge whose bearer is not an anonymous user.
-fn merge_from_not_anonymous() -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "MergeFromNotAnonymous",
-        "only an anonymous user's data can be merged into another account; this session's user is signed in",
-    )
-}
-
-/// `?merge=true`: the bearer's session must be a live session of an anonymous user, and the
-/// body the credentials of another, existing account (checked, throttled and counted as any
-/// login). Then: a new session for the account, as a login, and a proof naming both users,
-/// recorded so that it can be redeemed once. Checked in that order, so no password is tried
-/// for a bearer that could not merge; nothing is issued unless every check passes.
+/// `?merge=true`: the bearer must be an anonymous user (routes/merging.rs), and the body the
+/// credentials of another, existing account (checked, throttled and counted as any login).
+/// Then: a new session for the account, as a login, and a proof naming both users. Checked in
+/// that order, so no password is tried for a bearer that could not merge; nothing is issued
+/// unless every check passes.
 async fn merge_login(
     state: &AppState,
     client: ClientAddr,
@@ -227,64 +214,15 @@ async fn merge_login(
     headers: &HeaderMap,
     body: &LoginBody,
 ) -> Result<Json<Answer>, ApiError> {
-    let BearerToken(token) = BearerToken::from_headers(headers)?;
-    let grant = state.tokens.verify(&token)?;
-    let (user_id, session_id) = (grant.user_id.clone(), grant.session_id.clone());
-    let from = state
-        .store(move |store| store.user_of_session(&user_id, &session_id))
-        .await?
-        .ok_or_else(|| ApiError::invalid_session("invalid session: session ended"))?;
-    if !from.is_anonymous {
-        return Err(merge_from_not_anonymous());
-    }
+    let from = merging::anonymous_bearer(state, headers).await?;
     let identity = match provider {
         LOCAL_USERPASS => userpass_identity(state, client, body).await?,
         CUSTOM_TOKEN => external_identity(state, body)?,
         other => return Err(ApiError::provider_not_found(other)),
     };
     let login = identity_login(state, body, identity).await?;
-    let into = login.user_id.clone();
-    if into == from.id {
-        // Only when the anonymous user was linked to this very identity since the check above:
-        // it is no longer anonymous, and the session just made is not handed out.
-        end_session_quietly(state, &login).await;
-        return Err(merge_from_not_anonymous());
-    }
-    let now = ids::now_secs();
-    let (proof, claims) = match state.merge_proofs.issue(&from.id, &into, now) {
-        Ok(issued) => issued,
-        Err(e) => {
-            end_session_quietly(state, &login).await;
-            return Err(ApiError::internal(e));
-        }
-    };
-    // With --merge-webhook the delivery is recorded with the proof, due at once.
-    let webhook = state.config.merge_webhook.is_some().then(|| crate::merge_webhook::body(&claims, &proof));
-    let record = MergeProofRecord {
-        jti: claims.jti,
-        from_user: claims.from,
-        into_user: claims.into,
-        issued_at: claims.iat,
-        expires_at: claims.exp,
-    };
-    if let Err(e) = state.store(move |store| store.record_merge_proof(&record, webhook.as_deref())).await {
-        end_session_quietly(state, &login).await;
-        return Err(e);
-    }
-    tracing::info!(from = %from.id, into = %into, "merge proof issued");
-    Ok(Json(Answer::Merge(MergeLoginAnswer {
-        merge: MergeAnswer { from: from.id, into, proof: Secret::new(proof) },
-        login,
-    })))
-}
-
-/// Revokes the session a merge login made when the merge is refused after it: the answer is
-/// an error, so no one holds its tokens, and the row should not wait for the sweep.
-async fn end_session_quietly(state: &AppState, login: &LoginAnswer<Value>) {
-    let hash = RefreshToken::from_client(login.refresh_token.expose()).hash();
-    if let Err(e) = state.store(move |store| store.end_session(&hash)).await {
-        tracing::warn!(user_id = %login.user_id, error = %e, "the session of a refused merge could not be ended");
-    }
+    let (merge, login) = merging::issue(state, from, login).await?;
+    Ok(Json(Answer::Merge(MergeLoginAnswer { merge, login })))
 }
 
 fn invalid_password() -> ApiError {
@@ -508,10 +446,10 @@ mod tests {
 
     #[test]
     fn merge_is_read_from_the_query() {
-        assert!(wants_merge(Some("merge=true")));
-        assert!(wants_merge(Some("link=false&merge=true")));
-        assert!(!wants_merge(Some("merge=false")));
-        assert!(!wants_merge(None));
+        assert!(super::merging::wanted(Some("merge=true")));
+        assert!(super::merging::wanted(Some("link=false&merge=true")));
+        assert!(!super::merging::wanted(Some("merge=false")));
+        assert!(!super::merging::wanted(None));
         assert_eq!(Intent::of(true, true), Intent::Both);
     }
 

@@ -5,6 +5,7 @@ mod app;
 mod health;
 mod login;
 mod merge;
+mod merging;
 mod passkey;
 mod session;
 mod userpass;

@@ -10,6 +10,7 @@ use axum::{
 };
 use guestpass_protocol::{
     answers::{LinkAnswer, LoginAnswer},
+    merge::MergeLoginAnswer,
     Secret,
 };
 use serde::{Deserialize, Serialize};
@@ -96,6 +97,7 @@ impl FinishBody {
 enum Answer {
     Login(LoginAnswer<Value>),
     Link(LinkAnswer<Value>),
+    Merge(MergeLoginAnswer<Value>),
 }
 
 fn challenge_invalid() -> ApiError {
@@ -245,10 +247,13 @@ async fn finish(
     headers: HeaderMap,
     JsonBody(body): JsonBody<FinishBody>,
 ) -> Result<Json<Answer>, ApiError> {
-    let link = query.is_some_and(|q| q.split('&').any(|pair| pair == "link=true"));
+    let link = query.as_deref().is_some_and(|q| q.split('&').any(|pair| pair == "link=true"));
+    let merge = super::merging::wanted(query.as_deref());
     let answer = match check_provider(&state, &app_id) {
+        Ok(()) if link && merge => Err(ApiError::bad_request("link=true and merge=true cannot be asked together")),
         Ok(()) if link => finish_registration(&state, client, &headers, body).await,
-        Ok(()) => finish_login(&state, client, body).await,
+        Ok(()) if merge => merge_login(&state, client, &headers, body).await,
+        Ok(()) => finish_login(&state, client, body).await.map(|login| Json(Answer::Login(login))),
         Err(e) => Err(e),
     };
     if let Err(e) = &answer {
@@ -335,7 +340,21 @@ async fn finish_registration(
     })))
 }
 
-async fn finish_login(state: &AppState, client: ClientAddr, body: FinishBody) -> Result<Json<Answer>, ApiError> {
+/// `?merge=true` (docs/merge.md): the bearer must be an anonymous user, checked before the
+/// assertion; then the passkey's login, and a proof that the guest's data may move into it.
+async fn merge_login(
+    state: &AppState,
+    client: ClientAddr,
+    headers: &HeaderMap,
+    body: FinishBody,
+) -> Result<Json<Answer>, ApiError> {
+    let from = super::merging::anonymous_bearer(state, headers).await?;
+    let login = finish_login(state, client, body).await?;
+    let (merge, login) = super::merging::issue(state, from, login).await?;
+    Ok(Json(Answer::Merge(MergeLoginAnswer { merge, login })))
+}
+
+async fn finish_login(state: &AppState, client: ClientAddr, body: FinishBody) -> Result<LoginAnswer<Value>, ApiError> {
     let (challenge_id, credential, body) = required(body)?;
     let assertion = state.relying_party.identify(credential).map_err(refused)?;
     check_throttle(state, client).await?;
@@ -388,13 +407,13 @@ async fn finish_login(state: &AppState, client: ClientAddr, body: FinishBody) ->
         },
         now,
     )?;
-    Ok(Json(Answer::Login(LoginAnswer {
+    Ok(LoginAnswer {
         access_token: Secret::new(access_token),
         refresh_token: Secret::new(refresh_token.as_str().to_owned()),
         profile: Some(answers::profile(state, &login.user, s.ends_at)?),
         user_id: s.user_id.clone(),
         device_id: Some(s.device_id.clone()),
-    })))
+    })
 }
 
 /// A counter that does not advance may mean a cloned authenticator: the operator hears of it

@@ -33,6 +33,7 @@ mod ops_shutdown;
 mod panic_guard;
 mod passkey;
 mod passkey_authenticator;
+mod passkey_merge;
 mod postgres;
 mod rate_limit;
 mod session;

@@ -11,15 +11,15 @@ use crate::{
 };
 
 /// The page the tests' "browser" is on: the server's default origin without --public-url.
-fn client(app: &TestApp) -> Client {
+pub(crate) fn client(app: &TestApp) -> Client {
     Client { origin: app.base.replace("127.0.0.1", "localhost") }
 }
 
-fn passkey_url(app: &TestApp, action: &str) -> String {
+pub(crate) fn passkey_url(app: &TestApp, action: &str) -> String {
     app.app_url(&format!("/auth/providers/passkey/{action}"))
 }
 
-async fn post(app: &TestApp, url: &str, body: &Value, bearer: Option<&str>) -> Response {
+pub(crate) async fn post(app: &TestApp, url: &str, body: &Value, bearer: Option<&str>) -> Response {
     let mut req = app.client.post(url).json(body);
     if let Some(token) = bearer {
         req = req.bearer_auth(token);
@@ -41,7 +41,7 @@ async fn finish_registration(app: &TestApp, access_token: &str, challenge_id: &s
 }
 
 /// Links a new passkey to the user of `access_token`; the passkey and the link answer.
-async fn link_passkey(app: &TestApp, access_token: &str) -> (SoftPasskey, Value) {
+pub(crate) async fn link_passkey(app: &TestApp, access_token: &str) -> (SoftPasskey, Value) {
     let (challenge_id, options) = start_registration(app, access_token).await;
     let (passkey, credential) = SoftPasskey::create(&options, &client(app));
     let resp = finish_registration(app, access_token, &challenge_id, credential).await;
@@ -49,7 +49,7 @@ async fn link_passkey(app: &TestApp, access_token: &str) -> (SoftPasskey, Value)
     (passkey, resp.json().await.unwrap())
 }
 
-async fn start_login(app: &TestApp) -> (String, Value) {
+pub(crate) async fn start_login(app: &TestApp) -> (String, Value) {
     let resp = post(app, &passkey_url(app, "authentication"), &json!({}), None).await;
     assert_eq!(resp.status(), StatusCode::OK);
     let body: Value = resp.json().await.unwrap();
