@@ -4,8 +4,9 @@
 //
 //   first visit → guest → save articles → "Keep your reading list" offers a passkey first →
 //   the prompt is dismissed: still the same guest → keep it with a passkey → same id, same list,
-//   no longer a guest → clear the site's data → a new guest, empty list → "Sign in with a
-//   passkey" → the first id and its list are back → the account lists the passkey.
+//   no longer a guest → clear the site's data → a new guest, empty list, who saves one article →
+//   "Sign in with a passkey" → the first id and its list are back, with the new guest's article
+//   merged in (docs/merge.md) → the account lists the passkey.
 //
 // Needs the demo as scripts/test.sh's e2e stage runs it (see e2e/passkey.test.mjs): the reader
 // on GUESTPASS_E2E_PASSKEY_READER_URL=http://localhost:<port>, an origin the auth server allows
@@ -157,13 +158,28 @@ test("the reader keeps the reading list with a passkey and gets it back after cl
     await shot(page, "new-guest-after-clearing");
   });
 
-  await t.test("'Sign in with a passkey' brings back the first id and its reading list", async () => {
+  let third;
+  await t.test("the new guest saves one more article before signing in", async () => {
+    await page.goto(`${BASE}/`);
+    await settled(page);
+    third = await page.$$eval('[data-testid="article-card"]', (cards) => cards[2].dataset.slug);
+    assert.ok(!saved.includes(third));
+    await page.click(`[data-testid="article-card"][data-slug="${third}"] [data-testid="save-toggle"]`);
+    await page.waitForSelector(`[data-testid="article-card"][data-slug="${third}"] [data-testid="save-toggle"][aria-pressed="true"]`);
+  });
+
+  await t.test("'Sign in with a passkey' brings back the first id, its reading list and the new guest's article", async () => {
     await openAccount(page);
     await page.waitForSelector('[data-testid="passkey-sign-in"]');
     await shot(page, "sign-in-with-a-passkey");
     await page.click('[data-testid="passkey-sign-in"]');
     await page.waitForSelector(`body[data-state="ready"][data-anonymous="false"][data-user-id="${guestId}"]`);
-    assert.deepEqual(await readingSlugs(page), [...saved].sort(), "the old list is back");
+    await page.waitForFunction(
+      () => document.getElementById("toast")?.textContent?.includes("1 saved article from this browser was added to your list"),
+      null,
+      { timeout: TIMEOUT },
+    );
+    assert.deepEqual(await readingSlugs(page), [...saved, third].sort(), "the old list is back, with the new guest's article");
     const users = await page.evaluate(() => Object.keys(localStorage).filter((k) => k.includes(":user:")).length);
     assert.equal(users, 1, "the empty guest was not left behind in this browser");
     await shot(page, "passkey-list-back");

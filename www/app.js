@@ -1129,22 +1129,12 @@ function passkeySignIn() {
   const button = h("button", { type: "button", "data-testid": "passkey-sign-in" }, "Sign in with a passkey");
   button.addEventListener("click", async () => {
     error.hidden = true;
-    const guest = app.currentUser?.isAnonymous ? app.currentUser : null;
-    const guestSaved = guest ? readingList.size : 0;
-    if (guest && guestSaved > 0 && !confirm(
-      `Sign in with your passkey?\n\nYou will read with that reader's list. This guest's reading list ` +
-      `(${guestSaved} article${guestSaved === 1 ? "" : "s"}) will be lost: once a guest signs out, its data cannot be recovered.`)) {
-      return;
-    }
     button.disabled = true;
     try {
-      const member = await app.logIn(sdk.Credentials.passkey());
-      if (guest && guest.id !== member.id) {
-        // The guest pass is left behind: sign it out so it does not linger in this browser.
-        await app.removeUser(guest).catch((err) => console.warn("could not remove the guest", err));
-      }
+      // A guest's list comes along into the passkey's account, as with an email (docs/merge.md).
+      const { member, moved } = await signInBringingGuest(sdk.Credentials.passkey());
       await enter(member);
-      toast("Welcome back: signed in with your passkey.", "success");
+      toast(mergedText(moved) || "Welcome back: signed in with your passkey.", "success");
     } catch (err) {
       showFormError(error, passkeyProblem(err), err?.code);
       button.disabled = false;
