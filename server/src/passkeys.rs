@@ -84,12 +84,16 @@ pub struct VerifiedAssertion {
 
 /// The relying party: its id, allowed origins and name, from `--passkey-*`.
 pub struct RelyingParty {
-    webauthn: Webauthn,
+    /// None when the options leave no domain to bind passkeys to (below): the provider is then
+    /// unconfigured, like `custom-token` without a key, and the server runs without it.
+    webauthn: Option<Webauthn>,
 }
 
 impl std::fmt::Debug for RelyingParty {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RelyingParty").field("origins", &self.webauthn.get_allowed_origins()).finish()
+        f.debug_struct("RelyingParty")
+            .field("origins", &self.webauthn.as_ref().map(|w| w.get_allowed_origins()))
+            .finish()
     }
 }
 
@@ -133,6 +137,15 @@ pub fn user_handle(user_id: &str) -> Uuid {
 }
 
 impl RelyingParty {
+    /// Whether passkeys can be offered (a domain to bind them to).
+    pub fn is_configured(&self) -> bool {
+        self.webauthn.is_some()
+    }
+
+    fn webauthn(&self) -> Result<&Webauthn, PasskeyError> {
+        self.webauthn.as_ref().ok_or_else(|| PasskeyError::Config("passkeys are off: no relying party id".into()))
+    }
+
     /// From the options; `port` is the listener's, for the default origin without a public URL.
     pub fn from_config(config: &Config, port: u16) -> Result<Self, PasskeyError> {
         let public = match &config.public_url {
@@ -147,9 +160,19 @@ impl RelyingParty {
         if rp_id.parse::<std::net::IpAddr>().is_ok()
             || rp_id.trim_matches(['[', ']']).parse::<std::net::IpAddr>().is_ok()
         {
-            return Err(PasskeyError::Config(format!(
-                "the relying party id {rp_id} is an IP address; WebAuthn needs a domain (--passkey-rp-id)"
-            )));
+            if config.passkey_rp_id.is_some() {
+                return Err(PasskeyError::Config(format!(
+                    "the relying party id {rp_id} is an IP address; WebAuthn needs a domain (--passkey-rp-id)"
+                )));
+            }
+            // Taken from a --public-url on an IP address: browsers offer no passkeys to pages
+            // there, and refusing to start would take the other providers down with it.
+            tracing::warn!(
+                public_url = config.public_url.as_deref().unwrap_or_default(),
+                "passkeys are off: --public-url's host is an IP address and WebAuthn needs a domain; \
+                 set --passkey-rp-id and --passkey-origin to offer them"
+            );
+            return Ok(RelyingParty { webauthn: None });
         }
         let mut origins = config
             .passkey_origin
@@ -178,7 +201,7 @@ impl RelyingParty {
         for origin in &origins[1..] {
             builder = builder.append_allowed_origin(origin);
         }
-        Ok(RelyingParty { webauthn: builder.build().map_err(|e| PasskeyError::Config(e.to_string()))? })
+        Ok(RelyingParty { webauthn: Some(builder.build().map_err(|e| PasskeyError::Config(e.to_string()))?) })
     }
 
     /// The creation options for the browser (`public_key` of the wire) and the state to keep.
@@ -193,7 +216,8 @@ impl RelyingParty {
             .iter()
             .map(|p| parse::<Passkey>(p).map(|p| p.cred_id().clone()))
             .collect::<Result<Vec<CredentialID>, _>>()?;
-        let (ccr, state) = self.webauthn.start_passkey_registration(user_handle(user_id), name, name, Some(exclude))?;
+        let (ccr, state) =
+            self.webauthn()?.start_passkey_registration(user_handle(user_id), name, name, Some(exclude))?;
         let mut options = serde_json::to_value(&ccr.public_key).map_err(|e| PasskeyError::Corrupt(e.to_string()))?;
         // webauthn-rs asks for no resident key (security keys with little room); these logins
         // name no user, so the authenticator must keep it. The state does not depend on it.
@@ -217,7 +241,7 @@ impl RelyingParty {
         state: &str,
     ) -> Result<RegisteredPasskey, PasskeyError> {
         let state: PasskeyRegistration = parse(state)?;
-        let passkey = self.webauthn.finish_passkey_registration(&answer.0, &state)?;
+        let passkey = self.webauthn()?.finish_passkey_registration(&answer.0, &state)?;
         let credential_id = encode_id(passkey.cred_id().as_ref());
         let (passkey, cred) = flags(&passkey)?;
         Ok(RegisteredPasskey {
@@ -231,7 +255,7 @@ impl RelyingParty {
 
     /// The request options for a username-less login and the state to keep.
     pub fn start_authentication(&self) -> Result<(Value, String), PasskeyError> {
-        let (rcr, state) = self.webauthn.start_discoverable_authentication()?;
+        let (rcr, state) = self.webauthn()?.start_discoverable_authentication()?;
         let mut options = serde_json::to_value(&rcr.public_key).map_err(|e| PasskeyError::Corrupt(e.to_string()))?;
         // Empty, it says the same as absent (any discoverable credential); the wire omits it.
         if let Some(options) = options.as_object_mut() {
@@ -245,7 +269,7 @@ impl RelyingParty {
     pub fn identify(&self, credential: Value) -> Result<Assertion, PasskeyError> {
         let credential: PublicKeyCredential =
             serde_json::from_value(credential).map_err(|e| PasskeyError::Malformed(e.to_string()))?;
-        let (user_handle, id) = self.webauthn.identify_discoverable_authentication(&credential)?;
+        let (user_handle, id) = self.webauthn()?.identify_discoverable_authentication(&credential)?;
         let credential_id = encode_id(id);
         Ok(Assertion { credential_id, user_handle, credential })
     }
@@ -260,7 +284,7 @@ impl RelyingParty {
     ) -> Result<VerifiedAssertion, PasskeyError> {
         let state: DiscoverableAuthentication = parse(state)?;
         let mut passkey: Passkey = parse(stored)?;
-        let result = self.webauthn.finish_discoverable_authentication(
+        let result = self.webauthn()?.finish_discoverable_authentication(
             &assertion.credential,
             state,
             &[DiscoverableKey::from(&passkey)],
@@ -291,6 +315,15 @@ mod tests {
         let mut config = Config::for_data("x.db");
         config.passkey_rp_id = Some("127.0.0.1".into());
         assert!(matches!(RelyingParty::from_config(&config, 8080), Err(PasskeyError::Config(_))));
+    }
+
+    #[test]
+    fn a_public_url_on_an_ip_address_turns_passkeys_off_instead_of_stopping_the_server() {
+        let mut config = Config::for_data("x.db");
+        config.public_url = Some("http://10.0.0.5:8081".into());
+        let rp = RelyingParty::from_config(&config, 8081).expect("the server still starts");
+        assert!(!rp.is_configured());
+        assert!(matches!(rp.start_authentication(), Err(PasskeyError::Config(_))));
     }
 
     #[test]

@@ -129,7 +129,11 @@ impl AppState {
 
     /// Whether a provider has what it needs to work: `custom-token` needs a configured key.
     pub fn provider_configured(&self, provider: &ProviderRecord) -> bool {
-        provider.provider_type != "custom-token" || self.external_jwt.is_some()
+        match provider.provider_type.as_str() {
+            "custom-token" => self.external_jwt.is_some(),
+            crate::store::PASSKEY => self.relying_party.is_configured(),
+            _ => true,
+        }
     }
 
     /// Activity is written at most this often per user (seconds): often enough for the

@@ -500,3 +500,14 @@ async fn failed_passkey_logins_count_against_the_address_throttle() {
     let resp = post(&app, &passkey_url(&app, "authentication"), &json!({}), None).await;
     assert_error(resp, 429, "TooManyRequests").await;
 }
+
+#[tokio::test]
+async fn behind_a_public_url_on_an_ip_address_the_server_runs_without_passkeys() {
+    let app = spawn_app_with(|c| c.public_url = Some("http://127.0.0.1:9".into())).await;
+    let providers: Value = app.client.get(app.app_url("/auth/providers")).send().await.unwrap().json().await.unwrap();
+    let types: Vec<&str> = providers.as_array().unwrap().iter().map(|p| p["type"].as_str().unwrap()).collect();
+    assert!(!types.contains(&"passkey") && types.contains(&"anon-user"), "{types:?}");
+    let resp = post(&app, &passkey_url(&app, "authentication"), &json!({}), None).await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    assert_eq!(app.anonymous_login().await.user_id.len(), 24, "the other providers work");
+}
