@@ -140,8 +140,11 @@ a=$URL; pid_a=${PIDS[-1]}
 start pg-two-b 0,1 --data "$two" --files-dir "$WORK" --trusted-proxy 127.0.0.1/32
 b=$URL; pid_b=${PIDS[-1]}
 port=""
+low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+[ "$low" -gt 11000 ] || low=32768
 for _ in $(seq 50); do
-  port=$((20000 + RANDOM % 40000))
+  # Below the ephemeral range, as scripts/pg.sh explains.
+  port=$((10000 + RANDOM % (low - 10000)))
   (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
 done
 scripts/haproxy-config.sh "$port" "$a" "$b" > "$WORK/haproxy.cfg"

@@ -34,9 +34,14 @@ start)
     as_owner "$BIN/initdb" -D "$dir/data" -U guestpass -A trust -E UTF8 --no-instructions >"$dir/initdb.log" 2>&1 ||
       { cat "$dir/initdb.log"; exit 1; }
     # A free port, kept for restarts (a test stops and starts the cluster under load): a
-    # random one that nothing answers on (bash's /dev/tcp; no other tool needed).
+    # random one that nothing answers on (bash's /dev/tcp; no other tool needed), below the
+    # kernel's ephemeral range. In that range the servers' `--listen 127.0.0.1:0` and every
+    # client connection take ports, and one took a chosen port before PostgreSQL bound it
+    # ("could not bind ... Address already in use", a CI run of 2026-12-02).
+    low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+    [ "$low" -gt 11000 ] || low=32768
     for _ in $(seq 50); do
-      port=$((20000 + RANDOM % 40000))
+      port=$((10000 + RANDOM % (low - 10000)))
       (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
     done
     echo "$port" >"$dir/port"

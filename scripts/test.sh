@@ -139,11 +139,14 @@ case " $STAGES " in *" multi "*|*" browser "*|*" bundlers "*|*" compat "*|*" ver
 if wants e2e; then cargo build -p guestpass-demo-backend; fi
 
 # free_port: a port on 127.0.0.1 that nothing answers on (HAProxy cannot bind port 0 and say
-# which it got).
+# which it got), below the kernel's ephemeral range, where `--listen 127.0.0.1:0` servers and
+# client connections could take it before it is bound (see scripts/pg.sh).
 free_port() {
-  local port
+  local port low
+  low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+  [ "$low" -gt 11000 ] || low=32768
   for _ in $(seq 50); do
-    port=$((20000 + RANDOM % 40000))
+    port=$((10000 + RANDOM % (low - 10000)))
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return 0; }
   done
   return 1
