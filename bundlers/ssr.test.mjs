@@ -17,7 +17,7 @@ test(`node -e "import('guestpass')" exits 0`, async () => {
   // `run` rejects on a non-zero exit.
   await run(process.execPath, ["-e", "import('guestpass')"], { cwd: dir });
   const names = JSON.parse(await node(`console.log(JSON.stringify(Object.keys(await import("guestpass")).sort()))`));
-  assert.deepEqual(names, ["App", "Credentials", "EmailPasswordAuth", "User", "default", "initSync"]);
+  assert.deepEqual(names, ["App", "Credentials", "EmailPasswordAuth", "PendingMerge", "User", "default", "initSync"]);
 });
 
 test("the wasm's URL resolves through the package's exports; its internals do not", async () => {
