@@ -2,10 +2,18 @@
 //! profile every route sends, in the shapes of `guestpass-protocol` (the crate the SDK reads
 //! them with), so the server and the SDK cannot disagree on a field.
 
-use guestpass_protocol::answers::{Identity, Profile};
+use guestpass_protocol::{
+    answers::{Identity, LinkAnswer, LoginAnswer, Profile},
+    Secret,
+};
 use serde_json::Value;
 
-use crate::{error::ApiError, state::AppState, store::UserRecord};
+use crate::{
+    error::ApiError,
+    state::AppState,
+    store::{IdentityLogin, UserRecord},
+    tokens::{AccessGrant, RefreshToken, Subject},
+};
 
 /// A profile whose free-form parts (`data`, `provider_data`) are JSON values.
 pub type UserProfile = Profile<Value>;
@@ -45,5 +53,61 @@ pub fn profile(state: &AppState, user: &UserRecord, session_ends_at: Option<u64>
         last_authentication_date: user.last_active_at,
         expires_at,
         session_expires_at,
+    })
+}
+
+/// The answer to a login the store has written: an access token for the new session, its
+/// refresh token and the user's profile.
+pub fn login(
+    state: &AppState,
+    login: &IdentityLogin,
+    refresh_token: &RefreshToken,
+    now: u64,
+) -> Result<LoginAnswer<Value>, ApiError> {
+    let s = &login.session;
+    let access_token = state.tokens.issue(
+        Subject {
+            user_id: &s.user_id,
+            session_id: &s.session_id,
+            device_id: &s.device_id,
+            is_anonymous: s.is_anonymous,
+            session_ends_at: s.ends_at,
+        },
+        now,
+    )?;
+    Ok(LoginAnswer {
+        access_token: Secret::new(access_token),
+        refresh_token: Secret::new(refresh_token.as_str().to_owned()),
+        profile: Some(profile(state, &login.user, s.ends_at)?),
+        user_id: s.user_id.clone(),
+        device_id: Some(s.device_id.clone()),
+    })
+}
+
+/// The answer to a link the store has written: the bearer's session goes on, with a new
+/// access token that says whether the user is still anonymous, and the profile with the new
+/// identity.
+pub fn link(
+    state: &AppState,
+    grant: AccessGrant,
+    user: UserRecord,
+    session_ends_at: Option<u64>,
+    now: u64,
+) -> Result<LinkAnswer<Value>, ApiError> {
+    let access_token = state.tokens.issue(
+        Subject {
+            user_id: &user.id,
+            session_id: &grant.session_id,
+            device_id: &grant.device_id,
+            is_anonymous: user.is_anonymous,
+            session_ends_at,
+        },
+        now,
+    )?;
+    Ok(LinkAnswer {
+        access_token: Secret::new(access_token),
+        profile: Some(profile(state, &user, session_ends_at)?),
+        user_id: user.id,
+        device_id: Some(grant.device_id),
     })
 }

@@ -9,13 +9,17 @@ use axum::{
 };
 use guestpass_protocol::{
     answers::{LinkAnswer, LoginAnswer},
+    bodies::LoginOptions,
     merge::MergeLoginAnswer,
     Secret,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use super::merging;
+use super::{
+    intent::{self, Intent},
+    merging,
+};
 use crate::{
     answers, emails,
     error::ApiError,
@@ -62,44 +66,11 @@ struct LoginBody {
     token: Option<Password>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-struct LoginOptions {
-    #[serde(default)]
-    device: Option<Device>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct Device {
-    #[serde(default, rename = "deviceId")]
-    device_id: Option<DeviceId>,
-}
-
-/// realm-web sends EJSON `{"$oid": "..."}`, stitch a plain string.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum DeviceId {
-    Plain(String),
-    ObjectId {
-        #[serde(rename = "$oid")]
-        oid: String,
-    },
-}
-
 impl LoginBody {
     /// The client's device id if it sent a usable one, else a new one.
     fn device_id(&self, now: u64) -> String {
-        let sent = self.options.as_ref().and_then(|o| o.device.as_ref()).and_then(|d| d.device_id.as_ref());
-        match sent {
-            Some(DeviceId::Plain(id) | DeviceId::ObjectId { oid: id }) if ids::is_device_id(id) => {
-                id.to_ascii_lowercase()
-            }
-            _ => ids::object_id(now),
-        }
+        intent::device_id(self.options.as_ref(), now)
     }
-}
-
-fn wants_link(query: Option<&str>) -> bool {
-    query.is_some_and(|q| q.split('&').any(|pair| pair == "link=true"))
 }
 
 /// Counts the login by provider and outcome (`success` or the error code answered).
@@ -111,39 +82,16 @@ async fn login(
     headers: HeaderMap,
     body: JsonBody<LoginBody>,
 ) -> Result<Json<Answer>, ApiError> {
-    let link = wants_link(query.as_deref());
-    let merge = merging::wanted(query.as_deref());
+    let intent = Intent::of(query.as_deref());
     let known = match provider.as_str() {
         ANON_USER => ANON_USER,
         LOCAL_USERPASS => LOCAL_USERPASS,
         CUSTOM_TOKEN => CUSTOM_TOKEN,
         _ => "other",
     };
-    let answer = login_with(&state, client, app_id, provider, Intent::of(link, merge), headers, body).await;
-    state.metrics.login(known, link, answer.as_ref().map_or_else(|e| e.code, |_| "success"));
+    let answer = login_with(&state, client, app_id, provider, intent, headers, body).await;
+    state.metrics.login(known, intent.links(), answer.as_ref().map_or_else(|e| e.code, |_| "success"));
     answer
-}
-
-/// What the query asks of a login.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Intent {
-    Login,
-    Link,
-    /// Log in to an existing account and get a proof that the bearer's anonymous user's data
-    /// may move into it (issue 14, docs/merge.md).
-    Merge,
-    Both,
-}
-
-impl Intent {
-    fn of(link: bool, merge: bool) -> Self {
-        match (link, merge) {
-            (false, false) => Intent::Login,
-            (true, false) => Intent::Link,
-            (false, true) => Intent::Merge,
-            (true, true) => Intent::Both,
-        }
-    }
 }
 
 async fn login_with(
@@ -161,7 +109,7 @@ async fn login_with(
         return Err(ApiError::provider_not_found(&provider));
     }
     let link = match intent {
-        Intent::Both => return Err(ApiError::bad_request("link=true and merge=true cannot be asked together")),
+        Intent::Both => return Err(intent::both_refused()),
         Intent::Merge if provider == ANON_USER => {
             return Err(ApiError::bad_request("a merge logs in to an existing account, not a new anonymous user"))
         }
@@ -312,27 +260,10 @@ async fn identity_login(
         // check and this write: it is wrong now, and is answered as such.
         LoginOutcome::CredentialChanged => return Err(invalid_password()),
     };
-    let s = &login.session;
-    let access_token = state.tokens.issue(
-        Subject {
-            user_id: &s.user_id,
-            session_id: &s.session_id,
-            device_id: &s.device_id,
-            is_anonymous: s.is_anonymous,
-            session_ends_at: s.ends_at,
-        },
-        now,
-    )?;
     if login.created_user {
-        tracing::info!(user_id = %s.user_id, "user created");
+        tracing::info!(user_id = %login.user.id, "user created");
     }
-    Ok(LoginAnswer {
-        access_token: Secret::new(access_token),
-        refresh_token: Secret::new(refresh_token.as_str().to_owned()),
-        profile: Some(answers::profile(state, &login.user, s.ends_at)?),
-        user_id: s.user_id.clone(),
-        device_id: Some(s.device_id.clone()),
-    })
+    answers::login(state, &login, &refresh_token, now)
 }
 
 /// Attaches a proven identity to the user of the bearer's session. The session and its
@@ -365,23 +296,8 @@ async fn link_identity(state: &AppState, grant: AccessGrant, identity: NewIdenti
         LinkOutcome::CredentialChanged => return Err(invalid_password()),
         LinkOutcome::SessionEnded => return Err(ApiError::invalid_session("invalid session: session ended")),
     };
-    let access_token = state.tokens.issue(
-        Subject {
-            user_id: &user.id,
-            session_id: &grant.session_id,
-            device_id: &grant.device_id,
-            is_anonymous: user.is_anonymous,
-            session_ends_at,
-        },
-        now,
-    )?;
     tracing::info!(user_id = %user.id, "identity linked");
-    Ok(Json(Answer::Link(LinkAnswer {
-        access_token: Secret::new(access_token),
-        profile: Some(answers::profile(state, &user, session_ends_at)?),
-        user_id: user.id,
-        device_id: Some(grant.device_id),
-    })))
+    Ok(Json(Answer::Link(answers::link(state, grant, user, session_ends_at, now)?)))
 }
 
 async fn anonymous_login(state: &AppState, body: &LoginBody) -> Result<Json<Answer>, ApiError> {
@@ -430,39 +346,4 @@ async fn anonymous_login(state: &AppState, body: &LoginBody) -> Result<Json<Answ
         user_id: user.id,
         device_id: Some(device_id),
     })))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn link_is_read_from_the_query() {
-        assert!(wants_link(Some("link=true")));
-        assert!(wants_link(Some("a=b&link=true")));
-        assert!(!wants_link(Some("link=false")));
-        assert!(!wants_link(None));
-    }
-
-    #[test]
-    fn merge_is_read_from_the_query() {
-        assert!(super::merging::wanted(Some("merge=true")));
-        assert!(super::merging::wanted(Some("link=false&merge=true")));
-        assert!(!super::merging::wanted(Some("merge=false")));
-        assert!(!super::merging::wanted(None));
-        assert_eq!(Intent::of(true, true), Intent::Both);
-    }
-
-    #[test]
-    fn a_sent_device_id_is_kept_in_either_encoding_and_a_bad_one_replaced() {
-        let oid: LoginBody =
-            serde_json::from_str(r#"{"options":{"device":{"deviceId":{"$oid":"650000000000000000000001"}}}}"#).unwrap();
-        assert_eq!(oid.device_id(1), "650000000000000000000001");
-        let plain: LoginBody =
-            serde_json::from_str(r#"{"options":{"device":{"deviceId":"650000000000000000000002"}}}"#).unwrap();
-        assert_eq!(plain.device_id(1), "650000000000000000000002");
-        let zeros: LoginBody =
-            serde_json::from_str(r#"{"options":{"device":{"deviceId":"000000000000000000000000"}}}"#).unwrap();
-        assert_ne!(zeros.device_id(1), "000000000000000000000000");
-    }
 }

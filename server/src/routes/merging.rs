@@ -15,11 +15,6 @@ use crate::{
     tokens::RefreshToken,
 };
 
-/// Whether the query asks for a merge.
-pub(super) fn wanted(query: Option<&str>) -> bool {
-    query.is_some_and(|q| q.split('&').any(|pair| pair == guestpass_protocol::merge::MERGE_QUERY))
-}
-
 /// The user whose data would move: the bearer's session must be a live session of an
 /// anonymous user. Checked before any credentials are tried.
 pub(super) async fn anonymous_bearer(state: &AppState, headers: &HeaderMap) -> Result<UserRecord, ApiError> {

@@ -3,6 +3,7 @@
 mod admin;
 mod app;
 mod health;
+mod intent;
 mod login;
 mod merge;
 mod merging;

@@ -11,11 +11,15 @@ use axum::{
 use guestpass_protocol::{
     answers::{LinkAnswer, LoginAnswer},
     merge::MergeLoginAnswer,
-    Secret,
+    passkey::{PasskeyChallenge, PasskeyLoginBody},
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::{
+    intent::{self, Intent},
+    merging,
+};
 use crate::{
     answers,
     error::ApiError,
@@ -26,7 +30,7 @@ use crate::{
     store::{
         Ceremony, ChallengeRecord, LinkOutcome, NewSession, PasskeyLoginOutcome, PasskeyRecord, PasskeyUse, PASSKEY,
     },
-    tokens::Subject,
+    tokens::RefreshToken,
 };
 
 pub fn router() -> Router<AppState> {
@@ -40,57 +44,11 @@ pub fn router() -> Router<AppState> {
 #[derive(Debug, Default, Deserialize)]
 struct StartBody {}
 
-#[derive(Serialize)]
-struct Started {
-    challenge_id: String,
-    public_key: Value,
-}
+type Started = PasskeyChallenge<Value>;
 
-/// The finish body: the challenge answered, the browser's credential JSON, and the device.
-#[derive(Debug, Default, Deserialize)]
-struct FinishBody {
-    #[serde(default)]
-    challenge_id: Option<String>,
-    #[serde(default)]
-    credential: Option<Value>,
-    #[serde(default)]
-    options: Option<FinishOptions>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct FinishOptions {
-    #[serde(default)]
-    device: Option<Device>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct Device {
-    #[serde(default, rename = "deviceId")]
-    device_id: Option<DeviceId>,
-}
-
-/// As the other providers' logins read it (realm-web sends EJSON `{"$oid": ...}`).
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-enum DeviceId {
-    Plain(String),
-    ObjectId {
-        #[serde(rename = "$oid")]
-        oid: String,
-    },
-}
-
-impl FinishBody {
-    fn device_id(&self, now: u64) -> String {
-        let sent = self.options.as_ref().and_then(|o| o.device.as_ref()).and_then(|d| d.device_id.as_ref());
-        match sent {
-            Some(DeviceId::Plain(id) | DeviceId::ObjectId { oid: id }) if ids::is_device_id(id) => {
-                id.to_ascii_lowercase()
-            }
-            _ => ids::object_id(now),
-        }
-    }
-}
+/// The finish body (the protocol's `PasskeyLoginBody`, with the browser's credential as JSON);
+/// `None` for an empty body, refused as one without its fields.
+type FinishBody = Option<PasskeyLoginBody<Value>>;
 
 #[derive(Serialize)]
 #[serde(untagged)]
@@ -190,7 +148,7 @@ async fn store_challenge(
     };
     let challenge_id = challenge.id.clone();
     state.store(move |store| store.add_passkey_challenge(&challenge)).await?;
-    Ok(Json(Started { challenge_id, public_key }))
+    Ok(Json(PasskeyChallenge { challenge_id, public_key }))
 }
 
 /// `POST .../passkey/registration`: creation options for the bearer's user.
@@ -245,32 +203,33 @@ async fn finish(
     Path(app_id): Path<String>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-    JsonBody(body): JsonBody<FinishBody>,
+    // Read after the provider check: a switched-off provider answers AuthProviderNotFound
+    // whatever the body.
+    body: Result<JsonBody<FinishBody>, ApiError>,
 ) -> Result<Json<Answer>, ApiError> {
-    let link = query.as_deref().is_some_and(|q| q.split('&').any(|pair| pair == "link=true"));
-    let merge = super::merging::wanted(query.as_deref());
-    let answer = match check_provider(&state, &app_id) {
-        Ok(()) if link && merge => Err(ApiError::bad_request("link=true and merge=true cannot be asked together")),
-        Ok(()) if link => finish_registration(&state, client, &headers, body).await,
-        Ok(()) if merge => merge_login(&state, client, &headers, body).await,
-        Ok(()) => finish_login(&state, client, body).await.map(|login| Json(Answer::Login(login))),
+    let intent = Intent::of(query.as_deref());
+    let answer = match check_provider(&state, &app_id).and_then(|()| body.map(|JsonBody(body)| body)) {
+        Ok(body) => match intent {
+            Intent::Both => Err(intent::both_refused()),
+            Intent::Link => finish_registration(&state, client, &headers, body).await,
+            Intent::Merge => merge_login(&state, client, &headers, body).await,
+            Intent::Login => finish_login(&state, client, body).await.map(|login| Json(Answer::Login(login))),
+        },
         Err(e) => Err(e),
     };
     if let Err(e) = &answer {
         record_failure(&state, client, e).await;
     }
-    state.metrics.login(PASSKEY, link, answer.as_ref().map_or_else(|e| e.code, |_| "success"));
+    state.metrics.login(PASSKEY, intent.links(), answer.as_ref().map_or_else(|e| e.code, |_| "success"));
     answer
 }
 
-fn required(body: FinishBody) -> Result<(String, Value, FinishBody), ApiError> {
-    let mut body = body;
-    let challenge_id = body.challenge_id.take().ok_or_else(|| ApiError::bad_request("challenge_id is required"))?;
-    let credential = body.credential.take().ok_or_else(|| ApiError::bad_request("credential is required"))?;
-    if !credential.is_object() {
+fn required(body: FinishBody) -> Result<PasskeyLoginBody<Value>, ApiError> {
+    let body = body.ok_or_else(|| ApiError::bad_request("challenge_id and credential are required"))?;
+    if !body.credential.is_object() {
         return Err(ApiError::bad_request("credential must be an object"));
     }
-    Ok((challenge_id, credential, body))
+    Ok(body)
 }
 
 async fn take_challenge(state: &AppState, id: String, ceremony: Ceremony) -> Result<ChallengeRecord, ApiError> {
@@ -286,7 +245,7 @@ async fn finish_registration(
 ) -> Result<Json<Answer>, ApiError> {
     let BearerToken(token) = BearerToken::from_headers(headers)?;
     let grant = state.tokens.verify(&token)?;
-    let (challenge_id, credential, _) = required(body)?;
+    let PasskeyLoginBody { challenge_id, credential, .. } = required(body)?;
     // Parsed before the challenge is used up: a malformed body changes nothing.
     let answer = state.relying_party.registration_answer(credential).map_err(refused)?;
     check_throttle(state, client).await?;
@@ -321,23 +280,8 @@ async fn finish_registration(
         Some(LinkOutcome::SessionEnded) => return Err(ApiError::invalid_session("invalid session: session ended")),
         Some(other) => return Err(ApiError::internal(format!("unexpected passkey link outcome {other:?}"))),
     };
-    let access_token = state.tokens.issue(
-        Subject {
-            user_id: &user.id,
-            session_id: &grant.session_id,
-            device_id: &grant.device_id,
-            is_anonymous: user.is_anonymous,
-            session_ends_at,
-        },
-        now,
-    )?;
     tracing::info!(user_id = %user.id, credential_id = %registered.credential_id, "passkey linked");
-    Ok(Json(Answer::Link(LinkAnswer {
-        access_token: Secret::new(access_token),
-        profile: Some(answers::profile(state, &user, session_ends_at)?),
-        user_id: user.id,
-        device_id: Some(grant.device_id),
-    })))
+    Ok(Json(Answer::Link(answers::link(state, grant, user, session_ends_at, now)?)))
 }
 
 /// `?merge=true` (docs/merge.md): the bearer must be an anonymous user, checked before the
@@ -348,14 +292,14 @@ async fn merge_login(
     headers: &HeaderMap,
     body: FinishBody,
 ) -> Result<Json<Answer>, ApiError> {
-    let from = super::merging::anonymous_bearer(state, headers).await?;
+    let from = merging::anonymous_bearer(state, headers).await?;
     let login = finish_login(state, client, body).await?;
-    let (merge, login) = super::merging::issue(state, from, login).await?;
+    let (merge, login) = merging::issue(state, from, login).await?;
     Ok(Json(Answer::Merge(MergeLoginAnswer { merge, login })))
 }
 
 async fn finish_login(state: &AppState, client: ClientAddr, body: FinishBody) -> Result<LoginAnswer<Value>, ApiError> {
-    let (challenge_id, credential, body) = required(body)?;
+    let PasskeyLoginBody { challenge_id, credential, options } = required(body)?;
     let assertion = state.relying_party.identify(credential).map_err(refused)?;
     check_throttle(state, client).await?;
     let challenge = take_challenge(state, challenge_id, Ceremony::Authentication).await?;
@@ -374,9 +318,12 @@ async fn finish_login(state: &AppState, client: ClientAddr, body: FinishBody) ->
         Err(e) => return Err(refused(e)),
     };
     let now = ids::now_secs();
-    let refresh_token = crate::tokens::RefreshToken::generate();
-    let session =
-        NewSession { id: ids::object_id(now), refresh_hash: refresh_token.hash(), device_id: body.device_id(now) };
+    let refresh_token = RefreshToken::generate();
+    let session = NewSession {
+        id: ids::object_id(now),
+        refresh_hash: refresh_token.hash(),
+        device_id: intent::device_id(options.as_ref(), now),
+    };
     let used = PasskeyUse {
         credential_id: stored.credential_id.clone(),
         passkey: verified.passkey,
@@ -396,24 +343,7 @@ async fn finish_login(state: &AppState, client: ClientAddr, body: FinishBody) ->
             return Err(counter_regressed());
         }
     };
-    let s = &login.session;
-    let access_token = state.tokens.issue(
-        Subject {
-            user_id: &s.user_id,
-            session_id: &s.session_id,
-            device_id: &s.device_id,
-            is_anonymous: s.is_anonymous,
-            session_ends_at: s.ends_at,
-        },
-        now,
-    )?;
-    Ok(LoginAnswer {
-        access_token: Secret::new(access_token),
-        refresh_token: Secret::new(refresh_token.as_str().to_owned()),
-        profile: Some(answers::profile(state, &login.user, s.ends_at)?),
-        user_id: s.user_id.clone(),
-        device_id: Some(s.device_id.clone()),
-    })
+    answers::login(state, &login, &refresh_token, now)
 }
 
 /// A counter that does not advance may mean a cloned authenticator: the operator hears of it
