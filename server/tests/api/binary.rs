@@ -74,6 +74,41 @@ async fn the_binary_takes_flags_logs_its_address_and_serves_the_page_and_the_sdk
 }
 
 #[tokio::test]
+async fn a_precompressed_copy_beside_a_static_file_is_sent_to_a_browser_that_accepts_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let pkg = dir.path().join("pkg");
+    std::fs::create_dir_all(&pkg).unwrap();
+    let wasm: Vec<u8> = (0..4096u32).map(|i| (i * 7 % 251) as u8).collect();
+    std::fs::write(pkg.join("guestpass_bg.wasm"), &wasm).unwrap();
+    // Not real brotli or gzip: the server must send these bytes as they are, not make its own.
+    std::fs::write(pkg.join("guestpass_bg.wasm.br"), b"made by build-sdk.sh: br").unwrap();
+    std::fs::write(pkg.join("guestpass_bg.wasm.gz"), b"made by build-sdk.sh: gz").unwrap();
+    let (_server, url) = start(
+        Command::new(env!("CARGO_BIN_EXE_guestpass-server"))
+            .args(["--listen", "127.0.0.1:0", "--app-id", "static-app", "--pkg"])
+            .arg(&pkg)
+            .arg("--data")
+            .arg(dir.path().join("s.db")),
+    );
+    // reqwest is built without its decoders here: the bytes are what came on the wire.
+    let client = reqwest::Client::new();
+    let get = |encoding: &'static str| {
+        let request = client.get(format!("{url}/pkg/guestpass_bg.wasm"));
+        let request = if encoding.is_empty() { request } else { request.header("accept-encoding", encoding) };
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            let encoding = response.headers().get("content-encoding").map(|v| v.to_str().unwrap().to_owned());
+            assert_eq!(response.headers()["content-type"], "application/wasm");
+            (encoding, response.bytes().await.unwrap().to_vec())
+        }
+    };
+    assert_eq!(get("gzip, deflate, br").await, (Some("br".into()), b"made by build-sdk.sh: br".to_vec()));
+    assert_eq!(get("gzip").await, (Some("gzip".into()), b"made by build-sdk.sh: gz".to_vec()));
+    assert_eq!(get("").await, (None, wasm), "without Accept-Encoding, the file itself");
+}
+
+#[tokio::test]
 async fn the_binary_reads_its_settings_from_the_environment() {
     let dir = tempfile::tempdir().unwrap();
     let (_server, url) = start(
