@@ -1,6 +1,7 @@
 // Time to a user: guestpass's SDK against realm-web 2.0.1, side by side in one headless
 // Chromium, on a phone-like profile (4x CPU slowdown, 150 ms round trips, 1.6 Mbit/s down and
-// up), both pages served by the same guestpass server. See bench/README.md.
+// up), both pages served by the same guestpass server, each SDK file precompressed (brotli 11 and
+// gzip -9 beside it, as scripts/build-sdk.sh leaves the SDK). See bench/README.md.
 // Run from the repository root:
 //
 //   node bench/time-to-user/run.mjs
@@ -23,7 +24,8 @@
 // non-zero only if a page fails to produce a user (or the setup fails).
 
 import { spawn, execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
+import zlib from "node:zlib";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -84,10 +86,23 @@ function bundleRealmWeb() {
     ],
     { stdio: ["ignore", "inherit", "inherit"] },
   );
+  precompress(out);
   const inputs = Object.keys(JSON.parse(readFileSync(meta, "utf8")).inputs);
   rmSync(dirname(meta), { recursive: true, force: true });
   const realmInput = inputs.find((p) => p.includes("realm-web/")) ?? "(realm-web not found in bundle inputs)";
   return { out, size: statSync(out).size, realmInput: realmInput.replace(/^.*node_modules\//, "") };
+}
+
+/**
+ * The bundle's brotli (quality 11) and gzip -9 copies beside it, as scripts/build-sdk.sh makes
+ * them for the SDK's files: the server sends them instead of compressing on the fly, so both
+ * SDKs travel as a site's build step would leave them.
+ */
+function precompress(file) {
+  const bytes = readFileSync(file);
+  const params = { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.length };
+  writeFileSync(`${file}.br`, zlib.brotliCompressSync(bytes, { params }));
+  writeFileSync(`${file}.gz`, zlib.gzipSync(bytes, { level: 9 }));
 }
 
 /**
@@ -120,7 +135,7 @@ async function snapshotPkg(dir) {
  */
 function ageSdkFiles(files) {
   const t = new Date(Date.now() - SDK_FILE_AGE_MS);
-  for (const f of files) utimesSync(f, t, t);
+  for (const f of files.flatMap((f) => [f, `${f}.br`, `${f}.gz`])) if (existsSync(f)) utimesSync(f, t, t);
   return t;
 }
 
@@ -246,6 +261,7 @@ async function visit(phone, sdk, navigate) {
     error: result.error ? `${result.error}\n${phone.consoleLines.join("\n")}` : undefined,
     ms: result.t,
     id: result.id,
+    marks: result.marks ?? {},
     api: api.length,
     apiAfterUser: api.length - apiBeforeSettle,
     apiList: api.map((r) => `${r.method} ${r.path.replace("/api/client/v2.0", "")} ${r.status ?? "?"}`),
@@ -306,6 +322,22 @@ function table(results) {
     lines.push(`| ${label} | ${cell(a)} | ${cell(b)} | ${r} |`);
   }
   return lines.join("\n");
+}
+
+/**
+ * Where a first visit's time went: the median of each mark the pages record (site/marks.js and
+ * the *-page.js files), in the order they happened, per SDK.
+ */
+function marksSummary(results) {
+  const out = [];
+  for (const name of Object.keys(results)) {
+    const runs = results[name].filter((r) => r.first?.ok).map((r) => r.first.marks);
+    const keys = [...new Set(runs.flatMap((m) => Object.keys(m)))];
+    const medians = keys.map((k) => [k, stats(runs.map((m) => m[k]).filter(Number.isFinite)).median]);
+    medians.sort((a, b) => a[1] - b[1]);
+    out.push(`  ${name.padEnd(9)} ${medians.map(([k, v]) => `${k} ${int(v)}`).join(", ")}`);
+  }
+  return out.join("\n");
 }
 
 function requestSummary(results) {
@@ -376,6 +408,11 @@ async function main() {
 
     console.log("");
     console.log(table(results));
+    console.log("");
+    console.log("first visit, where the time went (median ms from navigation start; module: the page script");
+    console.log("began, its SDK imported; init: the wasm instantiated; app: after new App; X.start/X.end: a");
+    console.log("request made, its last byte received):");
+    console.log(marksSummary(results));
     console.log("");
     console.log("/api/ requests per page load (path after /api/client/v2.0, status):");
     console.log(requestSummary(results));
