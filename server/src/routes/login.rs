@@ -11,7 +11,6 @@ use guestpass_protocol::{
     answers::{LinkAnswer, LoginAnswer},
     bodies::LoginOptions,
     merge::MergeLoginAnswer,
-    Secret,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -28,9 +27,10 @@ use crate::{
     passwords::Password,
     state::AppState,
     store::{
-        IdentityRecord, LinkOutcome, LoginOutcome, NewAnonymousUser, NewIdentity, NewSession, UserRecord, VerifiedHash,
+        IdentityLogin, IdentityRecord, LinkOutcome, LoginOutcome, NewAnonymousUser, NewIdentity, NewSession,
+        SessionRecord, UserRecord, VerifiedHash,
     },
-    tokens::{AccessGrant, RefreshToken, Subject},
+    tokens::{AccessGrant, RefreshToken},
 };
 
 pub const ANON_USER: &str = "anon-user";
@@ -313,16 +313,6 @@ async fn anonymous_login(state: &AppState, body: &LoginBody) -> Result<Json<Answ
         },
         now,
     };
-    let access_token = state.tokens.issue(
-        Subject {
-            user_id: &new.user_id,
-            session_id: &new.session.id,
-            device_id: &new.session.device_id,
-            is_anonymous: true,
-            session_ends_at: None,
-        },
-        now,
-    )?;
     let user = UserRecord {
         id: new.user_id.clone(),
         is_anonymous: true,
@@ -336,14 +326,17 @@ async fn anonymous_login(state: &AppState, body: &LoginBody) -> Result<Json<Answ
         last_active_at: now,
         disabled: false,
     };
-    let device_id = new.session.device_id.clone();
+    let session = SessionRecord {
+        session_id: new.session.id.clone(),
+        user_id: new.user_id.clone(),
+        device_id: new.session.device_id.clone(),
+        is_anonymous: true,
+        ends_at: None,
+    };
+    // The answer (its access token) is made before the user is written: a failure to sign
+    // leaves no user behind.
+    let answer = answers::login(state, &IdentityLogin { user, session, created_user: true }, &refresh_token, now)?;
     state.store(move |store| store.create_anonymous_user(&new)).await?;
-    tracing::info!(user_id = %user.id, "anonymous user created");
-    Ok(Json(Answer::Login(LoginAnswer {
-        access_token: Secret::new(access_token),
-        refresh_token: Secret::new(refresh_token.as_str().to_owned()),
-        profile: Some(answers::profile(state, &user, None)?),
-        user_id: user.id,
-        device_id: Some(device_id),
-    })))
+    tracing::info!(user_id = %answer.user_id, "anonymous user created");
+    Ok(Json(Answer::Login(answer)))
 }
