@@ -27,17 +27,7 @@ for (const f of ["guestpass.js", "guestpass.d.ts", "guestpass_bg.wasm"])
 if (!("sideEffects" in pkg)) pkg.sideEffects = false;
 fs.writeFileSync(file, JSON.stringify(pkg, null, 2) + "\n");
 '
-# Precompressed copies for servers that serve pkg/ as it is (guestpass-server --pkg sends the
-# .br or .gz when the browser accepts it; nginx's gzip_static/brotli_static read the same
-# names): brotli at quality 11 and gzip -9, too slow to make per request. For the wasm that is
-# 52 KB against the 62 KB of on-the-fly brotli (README, "How fast, how big"). Not in the npm package (its
-# `files`); remade on every build, so they never describe an older build.
-node -e '
-const fs = require("fs"), zlib = require("zlib");
-for (const name of ["guestpass.js", "guestpass_bg.wasm"]) {
-  const file = `pkg/${name}`, bytes = fs.readFileSync(file);
-  const params = { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.length };
-  fs.writeFileSync(`${file}.br`, zlib.brotliCompressSync(bytes, { params }));
-  fs.writeFileSync(`${file}.gz`, zlib.gzipSync(bytes, { level: 9 }));
-}
-'
+# Precompressed copies for servers that serve pkg/ as it is (scripts/precompress.mjs). For the
+# wasm that is 52 KB against the 62 KB of on-the-fly brotli (README, "How fast, how big"). Not
+# in the npm package (its `files`); remade on every build, so they never describe an older build.
+node scripts/precompress.mjs pkg/guestpass.js pkg/guestpass_bg.wasm

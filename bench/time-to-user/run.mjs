@@ -24,12 +24,14 @@
 // non-zero only if a page fails to produce a user (or the setup fails).
 
 import { spawn, execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
-import zlib from "node:zlib";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { launchChromium } from "../../e2e/chromium.mjs";
+// The bundle gets the SDK's precompressed copies (brotli 11, gzip -9), so both SDKs travel as a
+// site's build step would leave them.
+import { precompress } from "../../scripts/precompress.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ROOT = resolve(HERE, "../..");
@@ -91,18 +93,6 @@ function bundleRealmWeb() {
   rmSync(dirname(meta), { recursive: true, force: true });
   const realmInput = inputs.find((p) => p.includes("realm-web/")) ?? "(realm-web not found in bundle inputs)";
   return { out, size: statSync(out).size, realmInput: realmInput.replace(/^.*node_modules\//, "") };
-}
-
-/**
- * The bundle's brotli (quality 11) and gzip -9 copies beside it, as scripts/build-sdk.sh makes
- * them for the SDK's files: the server sends them instead of compressing on the fly, so both
- * SDKs travel as a site's build step would leave them.
- */
-function precompress(file) {
-  const bytes = readFileSync(file);
-  const params = { [zlib.constants.BROTLI_PARAM_QUALITY]: 11, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: bytes.length };
-  writeFileSync(`${file}.br`, zlib.brotliCompressSync(bytes, { params }));
-  writeFileSync(`${file}.gz`, zlib.gzipSync(bytes, { level: 9 }));
 }
 
 /**
