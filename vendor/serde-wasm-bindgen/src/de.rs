@@ -213,6 +213,7 @@ impl Deserializer {
         Some(v.to_vec())
     }
 
+    #[cfg(not(feature = "static-messages"))]
     #[cold]
     fn invalid_type_(&self, visitor: &dyn de::Expected) -> Error {
         let string;
@@ -238,8 +239,16 @@ impl Deserializer {
         de::Error::invalid_type(unexpected, visitor)
     }
 
+    #[cfg(not(feature = "static-messages"))]
     fn invalid_type<'de, V: de::Visitor<'de>>(&self, visitor: V) -> Result<V::Value> {
         Err(self.invalid_type_(&visitor))
+    }
+
+    /// With `static-messages` the message is not built, so neither what was found (a JS value's
+    /// `Debug` form, its bytes) nor what was expected (the visitor, as `dyn Expected`) is read.
+    #[cfg(feature = "static-messages")]
+    fn invalid_type<'de, V: de::Visitor<'de>>(&self, _visitor: V) -> Result<V::Value> {
+        Err(Error::from_message(""))
     }
 
     fn as_safe_integer(&self) -> Option<i64> {

@@ -42,12 +42,12 @@ impl Error {
     /// feature one fixed message, so that `core::fmt` (and float formatting with it, for
     /// `Unexpected::Float`) need not be linked for errors whose text nobody reads.
     #[cfg(not(feature = "static-messages"))]
-    fn from_message<T: std::fmt::Display>(msg: T) -> Self {
+    pub(crate) fn from_message<T: std::fmt::Display>(msg: T) -> Self {
         Error::new(msg)
     }
 
     #[cfg(feature = "static-messages")]
-    fn from_message<T: std::fmt::Display>(_msg: T) -> Self {
+    pub(crate) fn from_message<T: std::fmt::Display>(_msg: T) -> Self {
         Error(JsError::new("the value does not match the expected type").into())
     }
 }
