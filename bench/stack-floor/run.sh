@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds bench/stack-floor (see its Cargo.toml) as scripts/build-sdk.sh builds the SDK (cargo's
+# release profile, wasm-bindgen --target web, wasm-opt with the flags in the workspace's
+# Cargo.toml, esbuild on the glue) and prints its gzip -9 size, then the SDK's if pkg/ holds one.
+# A few minutes on 2 cores (its own target directory). Prints figures, asserts nothing.
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(cd ../.. && pwd)
+. "$ROOT/scripts/env.sh"
+# The SDK's versions: the workspace's lock file (cargo drops what this crate does not use).
+cp "$ROOT/Cargo.lock" Cargo.lock
+cargo build --quiet --release --target wasm32-unknown-unknown
+out=target/floor-pkg
+rm -rf "$out"
+wasm-bindgen --target web --out-dir "$out" target/wasm32-unknown-unknown/release/stack_floor.wasm
+flags=$(node -e '
+const toml = require("fs").readFileSync(process.argv[1], "utf8");
+const m = toml.match(/^wasm-opt = (\[[^\]]*\])/m);
+console.log(JSON.parse(m[1]).join(" "));' "$ROOT/Cargo.toml")
+# shellcheck disable=SC2086 # the flags are words
+wasm-opt $flags "$out/stack_floor_bg.wasm" -o "$out/stack_floor_bg.wasm"
+esbuild "$out/stack_floor.js" --minify --format=esm --log-level=warning --outfile="$out/stack_floor.min.js"
+size() { # WASM JS LABEL
+  printf '%s (gzip -9): wasm %d B + JS glue %d B; together %d B\n' "$3" \
+    "$(gzip -9 -c "$1" | wc -c)" "$(gzip -9 -c "$2" | wc -c)" "$(cat "$1" "$2" | gzip -9 | wc -c)"
+}
+size "$out/stack_floor_bg.wasm" "$out/stack_floor.min.js" "the eight crates, one anonymous login"
+if [ -f "$ROOT/pkg/guestpass_bg.wasm" ]; then
+  size "$ROOT/pkg/guestpass_bg.wasm" "$ROOT/pkg/guestpass.js" "the SDK in pkg/                     "
+fi
