@@ -1,6 +1,7 @@
 //! The backend trusts only its own auth server's tokens, through that server's JWKS: a token
 //! from another guestpass server (another key set), or for another app, is refused; a revoked
-//! session's token is refused once it expires, or at once with `--check-session`.
+//! session's token is refused once it expires, or at once with `--check-session`; an auth
+//! server that cannot be reached is a 502 that changes nothing.
 
 mod common;
 
@@ -90,4 +91,20 @@ async fn a_rotation_right_after_the_backends_first_key_fetch_is_picked_up_at_onc
     let after = auth.anonymous_login().await;
     let status = blog.blog(Method::GET, "/articles", Some(&after.access_token), None).await.status();
     assert_eq!(status, StatusCode::OK, "a token of the new key is refused until the cooldown ends");
+}
+
+#[tokio::test]
+async fn an_unreachable_auth_server_is_a_502_that_writes_nothing_and_shows_no_token() {
+    let auth = auth_server(|_| {}).await;
+    let reader = auth.anonymous_login().await;
+    let slug = backend(&auth, |_| {}).await.first_slug(&reader.access_token).await;
+    // A port that was just free and is closed again: nothing answers there.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let blog = backend(&auth, |c| c.auth_url = format!("http://{closed}")).await;
+    let comment = serde_json::json!({"text": "Posted while the auth server is down."});
+    let path = format!("/articles/{slug}/comments");
+    let refused = blog.blog(Method::POST, &path, Some(&reader.access_token), Some(comment)).await;
+    let body = assert_error(refused, 502, "AuthServerUnavailable").await;
+    assert!(!body.to_string().contains(&reader.access_token), "{body}");
+    assert_eq!(blog.count("comments"), 0);
 }
