@@ -7,22 +7,15 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir } from "node:fs/promises";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { launchChromium } from "./chromium.mjs";
+import { artifactsDir, clientApi, TIMEOUT } from "./pages.mjs";
 
 const BASE = (process.env.GUESTPASS_E2E_URL || "").replace(/\/+$/, "");
 const ADMIN_KEY = process.env.GUESTPASS_E2E_ADMIN_KEY || "";
 const APP = "guestpass-demo";
-const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "artifacts", "e2e");
-const TIMEOUT = 20_000;
+const ARTIFACTS = artifactsDir("e2e");
 
-async function api(method, route, { body, bearer } = {}) {
-  const headers = { "Content-Type": "application/json" };
-  if (bearer) headers.Authorization = `Bearer ${bearer}`;
-  const response = await fetch(`${BASE}/api/client/v2.0${route}`, { method, headers, body: body && JSON.stringify(body) });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : null };
-}
+const api = clientApi(BASE);
 
 const sessionOf = (accessToken) => JSON.parse(Buffer.from(accessToken.split(".")[1], "base64url").toString()).baas_id;
 

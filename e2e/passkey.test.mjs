@@ -11,6 +11,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { launchChromium } from "./chromium.mjs";
+import { addAuthenticator } from "./pages.mjs";
 
 const READER = (process.env.GUESTPASS_E2E_PASSKEY_READER_URL || "").replace(/\/+$/, "");
 if (!READER) {
@@ -46,24 +47,11 @@ async function newReader({ initScript } = {}) {
   const cdp = await context.newCDPSession(page);
   await cdp.send("WebAuthn.enable", { enableUI: false });
   const reader = { context, page, cdp, requests };
-  reader.authenticatorId = await addAuthenticator(reader);
+  reader.authenticatorId = await addAuthenticator(reader.cdp);
   await openApp(page);
   return reader;
 }
 
-async function addAuthenticator({ cdp }) {
-  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
-    options: {
-      protocol: "ctap2",
-      transport: "internal",
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  });
-  return authenticatorId;
-}
 
 /** Loads the reader's origin, then the SDK and a new App on the auth server /config.json names. */
 async function openApp(page) {
@@ -279,7 +267,7 @@ test("a second passkey on another authenticator: both are identities of the same
 
     // The reader's second device.
     await cdp.send("WebAuthn.removeVirtualAuthenticator", { authenticatorId: reader.authenticatorId });
-    const second = await addAuthenticator(reader);
+    const second = await addAuthenticator(reader.cdp);
     const linked = await linkPasskey(page);
     assert.ok(linked.ok, `the second link failed: ${JSON.stringify(linked)}`);
     const after = await current(page);

@@ -16,40 +16,28 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdir, rm } from "node:fs/promises";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { launchChromium } from "./chromium.mjs";
+import {
+  addAuthenticator,
+  artifactsDir,
+  DESKTOP,
+  PHONE,
+  readingSlugs as readingSlugsAt,
+  screenshots,
+  settled,
+  TIMEOUT,
+} from "./pages.mjs";
 
 const BASE = (process.env.GUESTPASS_E2E_PASSKEY_READER_URL || "").replace(/\/+$/, "");
-const ARTIFACTS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "artifacts", "e2e-passkey");
+const ARTIFACTS = artifactsDir("e2e-passkey");
 
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
-const TIMEOUT = 20_000;
-
-let shotNumber = 0;
-async function shot(page, name, { fullPage = false } = {}) {
-  shotNumber += 1;
-  const file = path.join(ARTIFACTS, `${String(shotNumber).padStart(2, "0")}-${name}.png`);
-  await page.screenshot({ path: file, fullPage, animations: "disabled" });
-  return file;
-}
-
-/** Waits for the reader to settle in `state` (body[data-state]). */
-async function settled(page, state = "ready") {
-  await page.waitForSelector(`body[data-state="${state}"]`, { timeout: TIMEOUT });
-}
+const shot = screenshots(ARTIFACTS);
 
 async function userId(page) {
   return (await page.getAttribute("body", "data-user-id"))?.trim();
 }
 
-async function readingSlugs(page) {
-  await page.goto(`${BASE}/#/reading-list`);
-  await settled(page);
-  await page.waitForSelector('[data-testid="reading-list"], [data-testid="reading-list-empty"]', { timeout: TIMEOUT });
-  return page.$$eval('[data-testid="reading-item"]', (items) => items.map((i) => i.dataset.slug).sort());
-}
+const readingSlugs = (page) => readingSlugsAt(page, BASE);
 
 async function openAccount(page) {
   await page.goto(`${BASE}/#/account`);
@@ -73,16 +61,7 @@ test("the reader keeps the reading list with a passkey and gets it back after cl
   // The reader's device: a platform authenticator that holds passkeys and checks a fingerprint.
   const cdp = await reader.newCDPSession(page);
   await cdp.send("WebAuthn.enable", { enableUI: false });
-  const { authenticatorId } = await cdp.send("WebAuthn.addVirtualAuthenticator", {
-    options: {
-      protocol: "ctap2",
-      transport: "internal",
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  });
+  const authenticatorId = await addAuthenticator(cdp);
 
   let guestId;
   let saved;
