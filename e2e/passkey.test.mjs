@@ -11,7 +11,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { launchChromium } from "./chromium.mjs";
-import { addAuthenticator } from "./pages.mjs";
+import { addAuthenticator, TIMEOUT } from "./pages.mjs";
 
 const READER = (process.env.GUESTPASS_E2E_PASSKEY_READER_URL || "").replace(/\/+$/, "");
 if (!READER) {
@@ -37,7 +37,7 @@ after(async () => {
 async function newReader({ initScript } = {}) {
   const context = await browser.newContext();
   const page = await context.newPage();
-  page.setDefaultTimeout(20_000);
+  page.setDefaultTimeout(TIMEOUT);
   page.on("pageerror", (error) => console.error("page error:", error));
   if (initScript) await page.addInitScript(initScript);
   const requests = [];
@@ -47,11 +47,10 @@ async function newReader({ initScript } = {}) {
   const cdp = await context.newCDPSession(page);
   await cdp.send("WebAuthn.enable", { enableUI: false });
   const reader = { context, page, cdp, requests };
-  reader.authenticatorId = await addAuthenticator(reader.cdp);
+  reader.authenticatorId = await addAuthenticator(cdp);
   await openApp(page);
   return reader;
 }
-
 
 /** Loads the reader's origin, then the SDK and a new App on the auth server /config.json names. */
 async function openApp(page) {
