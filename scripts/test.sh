@@ -50,7 +50,10 @@ done
 # wants STAGE: true when STAGE is to run.
 wants() { case " $STAGES " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
-step() { printf '\n==== %s\n' "$*"; }
+# Each stage says when it began (bash's SECONDS: since this script started, setup included), so
+# a run that creeps towards CI's time limit shows which stage grew.
+elapsed() { printf '%dm%02ds' $((SECONDS / 60)) $((SECONDS % 60)); }
+step() { printf '\n==== %s  [at %s]\n' "$*" "$(elapsed)"; }
 WORK=$(mktemp -d)
 # Keep a copy of everything the runners print, to add up their counts at the end.
 exec > >(tee "$WORK/run.out") 2>&1
@@ -362,4 +365,4 @@ totals=$(awk '
   /^# pass [0-9]+$/ { p += $3 } /^# fail [0-9]+$/ { f += $3 }
   END { printf "%d %d", p, f }' "$WORK/run.out")
 echo "ALL TESTS PASSED"
-echo "tests: ${totals% *} passed, ${totals#* } failed"
+echo "tests: ${totals% *} passed, ${totals#* } failed; $(elapsed) in all"
