@@ -25,10 +25,11 @@
 #      artifacts/e2e/); several tabs in Chromium, and several windows of one WebKit session
 #      over WebDriver (e2e/webkit-tabs.test.mjs); passkeys with Chromium's virtual
 #      authenticator (e2e/passkey.test.mjs, e2e/story-passkey.test.mjs: artifacts/e2e-passkey/)
-#   6. the release build of the server (`cargo build --release`, LTO: minutes on 2 cores):
-#      a handler panic there answers 500 and the server goes on
-#   7. every cargo-fuzz target in server/fuzz for FUZZ_SECONDS (default 60) each, failing on
-#      any panic, hang or leak (nightly toolchain, cargo-fuzz)
+#   6. the release build of the server (`cargo build --release`, LTO: minutes on 2 cores, in
+#      target/test-release): a handler panic there answers 500 and the server goes on
+#   7. every cargo-fuzz target in server/fuzz for FUZZ_SECONDS (default 60) each, as many at
+#      once as there are cores, failing on any panic, hang or leak (nightly toolchain, cargo-fuzz)
+#   The builds of 6 and 7 start first, in the background at idle priority (see bg_build).
 # Set SKIP_SETUP=1 to skip the installer, BROWSERS="chrome" to run one browser (of chrome,
 # firefox, webkit).
 #
@@ -58,13 +59,58 @@ WORK=$(mktemp -d)
 # Keep a copy of everything the runners print, to add up their counts at the end.
 exec > >(tee "$WORK/run.out") 2>&1
 PIDS=()
+declare -A BUILD_PIDS=()
 PG_DIR=""
+# kill_tree PID: PID and everything it started (a background build's cargo and its rustc's, a
+# fuzz run's cargo-fuzz and its fuzzer).
+kill_tree() {
+  local child
+  for child in $(pgrep -P "$1" 2>/dev/null); do kill_tree "$child"; done
+  kill "$1" 2>/dev/null || true
+}
 cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do kill_tree "$p"; done
+  for p in "${BUILD_PIDS[@]}"; do kill_tree "$p"; done
   if [ -n "$PG_DIR" ]; then scripts/pg.sh stop "$PG_DIR" || true; rm -rf "$PG_DIR"; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
+
+# The two long builds, the server's release build and the fuzz targets' nightly build, start
+# here in the background at idle priority (SCHED_IDLE, or nice 19 where chrt cannot set it):
+# they use the CPU the stages below leave while their tests wait on browsers, timers and
+# networks, and their own stages (release, fuzz) wait for them at the end. Each has its own
+# target directory (target/test-release; server/fuzz/target is the fuzz workspace's own), so
+# neither holds a cargo lock that a stage's build waits on.
+# bg_build NAME CMD...: runs CMD in the background at idle priority, its output in
+# $WORK/build-NAME.out; wait_build NAME waits for it. It stays in this script's session: Linux's
+# autogroups share the CPU equally between sessions whatever their tasks' priorities, so a
+# build in a session of its own (setsid) took half the CPU from the stages (measured, top).
+bg_build() {
+  local name=$1; shift
+  if chrt --idle 0 true 2>/dev/null; then set -- chrt --idle 0 "$@"; else set -- nice -n 19 "$@"; fi
+  "$@" > "$WORK/build-$name.out" 2>&1 &
+  BUILD_PIDS[$name]=$!
+}
+wait_build() {
+  local started=$SECONDS
+  if wait "${BUILD_PIDS[$1]}"; then
+    echo "background build $1: finished; this stage waited $((SECONDS - started)) s for it"
+    unset "BUILD_PIDS[$1]"
+  else
+    tail -n 80 "$WORK/build-$1.out"; echo "background build $1 failed (above)"; return 1
+  fi
+}
+if wants release; then
+  bg_build release cargo build --release -p guestpass-server --target-dir "$ROOT/target/test-release"
+fi
+if wants fuzz; then
+  cargo +nightly --version >/dev/null 2>&1 \
+    || { echo "the fuzz stage needs a nightly toolchain (rustup toolchain list)"; exit 1; }
+  command -v cargo-fuzz >/dev/null || { echo "the fuzz stage needs cargo-fuzz: scripts/setup.sh --test"; exit 1; }
+  # From server/, as fuzz_run below runs it, so that run finds the build up to date.
+  bg_build fuzz bash -c 'cd "$1" && exec cargo +nightly fuzz build' _ "$ROOT/server"
+fi
 
 # wait_for_url WHAT LOG: waits up to 10 s for LOG's "listening on http://..." line; sets URL.
 wait_for_url() {
@@ -317,32 +363,40 @@ fi
 
 if wants release; then
   step "release build of the server: a handler panic answers 500 and the server goes on"
-  cargo build --release -p guestpass-server
-  GUESTPASS_RELEASE_BIN="$ROOT/target/release/guestpass-server" \
+  wait_build release
+  GUESTPASS_RELEASE_BIN="$ROOT/target/test-release/release/guestpass-server" \
     cargo test -p guestpass-server --test release -- --ignored
 fi
 
+# fuzz_run TARGET: fuzzes TARGET for FUZZ_SECONDS, its output in $WORK/fuzz-TARGET.out. The kept
+# corpus (server/fuzz/corpus/) is read, never written: new inputs go to a scratch corpus; crashes
+# to server/fuzz/artifacts/. Run from server/: cargo-fuzz finds server/fuzz.
+fuzz_run() {
+  mkdir -p "$WORK/fuzz-corpus/$1"
+  (cd server && exec cargo +nightly fuzz run "$1" "$WORK/fuzz-corpus/$1" "fuzz/corpus/$1" -- \
+    -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1) \
+    > "$WORK/fuzz-$1.out" 2>&1
+}
 if wants fuzz; then
   FUZZ_SECONDS=${FUZZ_SECONDS:-60}
   step "fuzz: each target in server/fuzz for ${FUZZ_SECONDS}s (a panic, a hang over 10s or a leak fails)"
-  cargo +nightly --version >/dev/null 2>&1 \
-    || { echo "the fuzz stage needs a nightly toolchain (rustup toolchain list)"; exit 1; }
-  command -v cargo-fuzz >/dev/null || { echo "the fuzz stage needs cargo-fuzz: scripts/setup.sh --test"; exit 1; }
-  # Run from server/: cargo-fuzz finds server/fuzz. The kept corpus (server/fuzz/corpus/) is
-  # read, never written: new inputs go to a scratch corpus; crashes to server/fuzz/artifacts/.
-  (cd server && cargo +nightly fuzz build)
-  fuzz_targets=$(cd server && cargo +nightly fuzz list)
-  for target in $fuzz_targets; do
-    mkdir -p "$WORK/fuzz-corpus/$target"
-    out="$WORK/fuzz-$target.out"
-    if (cd server && cargo +nightly fuzz run "$target" "$WORK/fuzz-corpus/$target" "fuzz/corpus/$target" -- \
-        -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1) > "$out" 2>&1; then
-      grep -E '^(Done [0-9]+ runs|stat::number_of_executed_units|stat::peak_rss_mb)' "$out" || true
-      echo "fuzz target $target: no panic, hang or leak in ${FUZZ_SECONDS}s"
-    else
-      tail -n 60 "$out"
-      echo "fuzz target $target failed; the input is in server/fuzz/artifacts/$target/"; exit 1
-    fi
+  wait_build fuzz
+  read -r -a fuzz_targets <<< "$(cd server && cargo +nightly fuzz list | tr '\n' ' ')"
+  # libFuzzer runs one process per target: as many targets at once as there are cores.
+  cores=$(nproc)
+  for ((i = 0; i < ${#fuzz_targets[@]}; i += cores)); do
+    batch=("${fuzz_targets[@]:i:cores}") batch_pids=()
+    for target in "${batch[@]}"; do fuzz_run "$target" & batch_pids+=($!); PIDS+=($!); done
+    for j in "${!batch[@]}"; do
+      target=${batch[j]} out="$WORK/fuzz-${batch[j]}.out"
+      if wait "${batch_pids[j]}"; then
+        grep -E '^(Done [0-9]+ runs|stat::number_of_executed_units|stat::peak_rss_mb)' "$out" || true
+        echo "fuzz target $target: no panic, hang or leak in ${FUZZ_SECONDS}s"
+      else
+        tail -n 60 "$out"
+        echo "fuzz target $target failed; the input is in server/fuzz/artifacts/$target/"; exit 1
+      fi
+    done
   done
 fi
 
