@@ -2,6 +2,9 @@
 //! auth protocol (`/api/client/v2.0/...`), so the guestpass SDK and the official `realm-web`
 //! package both have a backend. See `docs/wire.md` for the routes and the decisions behind them.
 
+// No `unsafe` here: the fuzz stage counts on it (LeakSanitizer only, docs/security.md).
+#![forbid(unsafe_code)]
+
 pub mod admin_key;
 pub mod answers;
 pub mod backup;
