@@ -102,20 +102,19 @@ wait_build() {
     tail -n 80 "$WORK/build-$1.out"; echo "background build $1 failed (above)"; return 1
   fi
 }
+RELEASE_TARGET_DIR="$ROOT/target/test-release"
 if wants release; then
-  bg_build release cargo build --release -p guestpass-server --target-dir "$ROOT/target/test-release"
+  bg_build release cargo build --release -p guestpass-server --target-dir "$RELEASE_TARGET_DIR"
 fi
+# LeakSanitizer, not cargo-fuzz's default AddressSanitizer (docs/security.md says why). The build
+# and every run name the same one: a run with other flags would rebuild every target first.
+FUZZ_SANITIZER=leak
 if wants fuzz; then
   cargo +nightly --version >/dev/null 2>&1 \
     || { echo "the fuzz stage needs a nightly toolchain (rustup toolchain list)"; exit 1; }
   command -v cargo-fuzz >/dev/null || { echo "the fuzz stage needs cargo-fuzz: scripts/setup.sh --test"; exit 1; }
-  # From server/ and with the same sanitizer, as fuzz_run below runs it, so that run finds the
-  # build up to date. LeakSanitizer rather than cargo-fuzz's default AddressSanitizer: the
-  # server's code has no `unsafe` (#![forbid(unsafe_code)] in server/src/lib.rs), so ASan's
-  # checks of every memory access find little there, and they cost a third of the build
-  # (8m26s against 5m49s) and three quarters of the fuzzing (login_body: 14,376 inputs in 20 s
-  # against 59,970); a leak still fails the run.
-  bg_build fuzz bash -c 'cd "$1" && exec cargo +nightly fuzz build --sanitizer leak' _ "$ROOT/server"
+  # From server/, as fuzz_run below runs it, so that run finds the build up to date.
+  bg_build fuzz bash -c 'cd "$1" && exec cargo +nightly fuzz build --sanitizer "$2"' _ "$ROOT/server" "$FUZZ_SANITIZER"
 fi
 
 # wait_for_url WHAT LOG: waits up to 10 s for LOG's "listening on http://..." line; sets URL.
@@ -370,7 +369,7 @@ fi
 if wants release; then
   step "release build of the server: a handler panic answers 500 and the server goes on"
   wait_build release
-  GUESTPASS_RELEASE_BIN="$ROOT/target/test-release/release/guestpass-server" \
+  GUESTPASS_RELEASE_BIN="$RELEASE_TARGET_DIR/release/guestpass-server" \
     cargo test -p guestpass-server --test release -- --ignored
 fi
 
@@ -379,7 +378,7 @@ fi
 # to server/fuzz/artifacts/. Run from server/: cargo-fuzz finds server/fuzz.
 fuzz_run() {
   mkdir -p "$WORK/fuzz-corpus/$1"
-  (cd server && exec cargo +nightly fuzz run --sanitizer leak "$1" "$WORK/fuzz-corpus/$1" "fuzz/corpus/$1" -- \
+  (cd server && exec cargo +nightly fuzz run --sanitizer "$FUZZ_SANITIZER" "$1" "$WORK/fuzz-corpus/$1" "fuzz/corpus/$1" -- \
     -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1) \
     > "$WORK/fuzz-$1.out" 2>&1
 }
