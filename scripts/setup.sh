@@ -10,8 +10,8 @@
 #                             PostgreSQL 15
 #
 # Traps it avoids (see the README): wasm-pack's GitHub downloads fail on machines without
-# GitHub access, so every tool is built from the crate registry; Debian's `binaryen` (wasm-opt 108)
-# silently corrupts wasm-bindgen output, so npm's binaryen 132 is used and put first on PATH
+# GitHub access, so every tool is built from the crate registry; Debian's `binaryen` (wasm-opt
+# 108) silently corrupts wasm-bindgen output, so npm's binaryen 132 is used and put first on PATH
 # by scripts/env.sh; `cargo install --locked wasm-bindgen-cli` fails, so it is unlocked.
 set -euo pipefail
 cd "$(dirname "$0")/.."
