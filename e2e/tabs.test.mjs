@@ -3,7 +3,7 @@
 //
 // Needs GUESTPASS_TABS_URL: a guestpass server started with
 //   --www e2e/tabs --pkg pkg --app-id guestpass-tabs --access-token-ttl 2s
-// (the fixture page e2e/tabs/index.html, the SDK built by `wasm-pack build --release --target web`).
+// (the fixture page e2e/tabs/index.html, the SDK package of scripts/build-sdk.sh in pkg/).
 // Run: GUESTPASS_TABS_URL=http://127.0.0.1:<port> node --test e2e/tabs.test.mjs
 //
 // Each test uses a new browser context: an empty localStorage, shared by its pages like the

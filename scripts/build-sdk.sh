@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/env.sh
-wasm-pack build --release --target web "$@"
+scripts/sdk-wasm-pack.sh build --release --target web
 esbuild pkg/guestpass.js --minify --format=esm --log-level=warning --outfile=pkg/guestpass.min.js
 mv pkg/guestpass.min.js pkg/guestpass.js
 # What bundlers and TypeScript read (bundlers/README.md): `exports` with `types` first (TypeScript

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs what guestpass needs on a fresh Debian 12 machine, and nothing that is already there.
 #
-#   scripts/setup.sh          what the demo needs: the wasm target, wasm-pack, wasm-bindgen-cli
-#                             (the exact version in Cargo.lock) and npm's wasm-opt
+#   scripts/setup.sh          what the demo needs: the wasm target (stable and nightly, with
+#                             std's source), wasm-pack, wasm-bindgen-cli (the exact version in
+#                             Cargo.lock) and npm's wasm-opt
 #   scripts/setup.sh --test   also what the tests need: Chromium + chromedriver, Firefox ESR +
 #                             geckodriver, WebKitGTK's WebDriver + xvfb, realm-web and
-#                             playwright-core from npm, cargo-fuzz
-#                             (the fuzz stage; it also needs a nightly toolchain, checked here),
+#                             playwright-core from npm, cargo-fuzz (the fuzz stage),
 #                             PostgreSQL 15
 #
 # Traps it avoids (see the README): wasm-pack's GitHub downloads fail on machines without
@@ -57,6 +57,16 @@ fi
 
 # --- Rust target and cargo-installed tools ---------------------------------------------------
 rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+# The SDK's package is built on nightly with std rebuilt from its source (scripts/sdk-release.toml),
+# and the fuzz stage runs cargo-fuzz on it: machines of this kind come with a nightly toolchain;
+# elsewhere rustup installs one. Its wasm target and std's source come through rustup too.
+if ! rustup toolchain list | grep -q '^nightly'; then
+  log "rustup toolchain install nightly --profile minimal"
+  rustup toolchain install nightly --profile minimal
+fi
+rustup +nightly target list --installed | grep -qx wasm32-unknown-unknown \
+  || rustup +nightly target add wasm32-unknown-unknown
+rustup +nightly component list --installed | grep -q '^rust-src' || rustup +nightly component add rust-src
 
 # cargo_tool CRATE VERSION BIN [--locked]: installs unless `BIN --version` already says VERSION.
 cargo_tool() {
@@ -74,13 +84,6 @@ cargo_tool wasm-bindgen-cli "$WASM_BINDGEN_VERSION" wasm-bindgen
 if [ "$WITH_TEST_TOOLS" = 1 ]; then
   cargo_tool geckodriver "$GECKODRIVER_VERSION" geckodriver --locked
   cargo_tool cargo-fuzz "$CARGO_FUZZ_VERSION" cargo-fuzz --locked
-  # cargo-fuzz needs a nightly toolchain: machines of this kind come with one; elsewhere try
-  # rustup (as for the wasm target above), and only warn if that cannot be had.
-  if ! rustup toolchain list | grep -q '^nightly'; then
-    log "rustup toolchain install nightly --profile minimal (for the fuzz stage)"
-    rustup toolchain install nightly --profile minimal \
-      || log "warning: no nightly toolchain; scripts/test.sh fuzz will fail"
-  fi
 fi
 
 # --- npm tools (versions pinned in package.json / package-lock.json) -------------------------

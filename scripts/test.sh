@@ -258,7 +258,7 @@ if wants multi; then
     node --test compat/
   # The SDK's browser suites (Chromium) through HAProxy, before a process is killed below.
   GUESTPASS_TEST_URL="http://127.0.0.1:$lb_port" GUESTPASS_TEST_SHORT_URL="http://127.0.0.1:$short_port" \
-    wasm-pack test --release --headless --chrome
+    scripts/sdk-wasm-pack.sh test --release --headless --chrome
   GUESTPASS_MULTI_URL="http://127.0.0.1:$lb_port" GUESTPASS_MULTI_SERVERS="${multi_servers[*]}" \
     GUESTPASS_MULTI_PIDS="${multi_pids[*]}" GUESTPASS_MULTI_PG_DIR="$PG_DIR" GUESTPASS_TEST_APP_ID=guestpass-test \
     node --test multi/
@@ -280,13 +280,13 @@ for b in $BROWSERS; do
 done
 # --release: the profile scripts/build-sdk.sh packages (Cargo.toml), so the suites run the code
 # that ships.
-[ ${#browser_flags[@]} -eq 0 ] || wasm-pack test --release --headless "${browser_flags[@]}"
+[ ${#browser_flags[@]} -eq 0 ] || scripts/sdk-wasm-pack.sh test --release --headless "${browser_flags[@]}"
 if [ "$webkit" = 1 ]; then
   # WebKitGTK's WebDriver in the runner's Safari slot; its MiniBrowser needs an X display, so a
   # virtual one (docs/webkit.md).
   webkit_started=$SECONDS
   xvfb-run -a -s "-screen 0 1280x1024x24" \
-    wasm-pack test --release --headless --safari --safaridriver "${WEBKIT_DRIVER:-/usr/bin/WebKitWebDriver}"
+    scripts/sdk-wasm-pack.sh test --release --headless --safari --safaridriver "${WEBKIT_DRIVER:-/usr/bin/WebKitWebDriver}"
   echo "webkit suites: $((SECONDS - webkit_started)) s"
 fi
 fi

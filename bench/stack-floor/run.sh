@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds bench/stack-floor (see its Cargo.toml) as scripts/build-sdk.sh builds the SDK (cargo's
-# release profile, wasm-bindgen --target web, wasm-opt with the flags in the workspace's
-# Cargo.toml, esbuild on the glue) and prints its gzip -9 size, then the SDK's if pkg/ holds one.
+# release profile on nightly with scripts/sdk-release.toml, wasm-bindgen --target web, wasm-opt
+# with the flags in the workspace's Cargo.toml, esbuild on the glue) and prints its gzip -9
+# size, then the SDK's if pkg/ holds one.
 # A few minutes on 2 cores (its own target directory). Prints figures, asserts nothing.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -9,7 +10,7 @@ ROOT=$(cd ../.. && pwd)
 . "$ROOT/scripts/env.sh"
 # The SDK's versions: the workspace's lock file (cargo drops what this crate does not use).
 cp "$ROOT/Cargo.lock" Cargo.lock
-cargo build --quiet --release --target wasm32-unknown-unknown
+RUSTUP_TOOLCHAIN=nightly cargo build --quiet --release --target wasm32-unknown-unknown --config "$ROOT/scripts/sdk-release.toml"
 out=target/floor-pkg
 rm -rf "$out"
 wasm-bindgen --target web --out-dir "$out" target/wasm32-unknown-unknown/release/stack_floor.wasm
