@@ -58,8 +58,8 @@ fi
 # --- Rust target and cargo-installed tools ---------------------------------------------------
 rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 # The SDK's package is built on nightly with std rebuilt from its source (scripts/sdk-release.toml),
-# and the fuzz stage runs cargo-fuzz on it: machines of this kind come with a nightly toolchain;
-# elsewhere rustup installs one. Its wasm target and std's source come through rustup too.
+# and cargo-fuzz (the fuzz stage) runs on nightly: machines of this kind come with a nightly
+# toolchain; elsewhere rustup installs one. Its wasm target and std's source come through rustup.
 if ! rustup toolchain list | grep -q '^nightly'; then
   log "rustup toolchain install nightly --profile minimal"
   rustup toolchain install nightly --profile minimal

@@ -278,8 +278,8 @@ webkit=0
 for b in $BROWSERS; do
   case $b in webkit) webkit=1 ;; *) browser_flags+=("--$b") ;; esac
 done
-# --release: the profile scripts/build-sdk.sh packages (Cargo.toml), so the suites run the code
-# that ships.
+# --release and scripts/sdk-wasm-pack.sh: the profile and the settings scripts/build-sdk.sh
+# packages with, so the suites run the code that ships.
 [ ${#browser_flags[@]} -eq 0 ] || scripts/sdk-wasm-pack.sh test --release --headless "${browser_flags[@]}"
 if [ "$webkit" = 1 ]; then
   # WebKitGTK's WebDriver in the runner's Safari slot; its MiniBrowser needs an X display, so a
