@@ -25,7 +25,7 @@
 #      artifacts/e2e/); several tabs in Chromium, and several windows of one WebKit session
 #      over WebDriver (e2e/webkit-tabs.test.mjs); passkeys with Chromium's virtual
 #      authenticator (e2e/passkey.test.mjs, e2e/story-passkey.test.mjs: artifacts/e2e-passkey/)
-#   6. the release build of the server (`cargo build --release`, LTO: minutes on 2 cores, in
+#   6. the release build of the server (`cargo build --release`, minutes on 2 cores, in
 #      target/test-release): a handler panic there answers 500 and the server goes on
 #   7. every cargo-fuzz target in server/fuzz for FUZZ_SECONDS (default 60) each, as many at
 #      once as there are cores, with LeakSanitizer, failing on any panic, hang or leak (nightly
