@@ -12,6 +12,9 @@
 //   PKG_DIR     the SDK package served at /pkg/ (default: <repo>/pkg)
 //   SERVER_BIN  the server binary (default: target/release/guestpass-server if present, else
 //               target/debug/guestpass-server)
+//   COMPARE_PKG a second build of the SDK package, measured in the same run as a third page
+//               ("guestpass-b", the same page served at /compare/): to choose between two
+//               builds (compiler or wasm-opt settings) by ratios within one run, not across runs
 //
 // For each SDK and run: (a) a first visit in a fresh browser context (empty storage and cache):
 // time from navigation start to the user id in the DOM (the page's performance.now()), the
@@ -24,7 +27,7 @@
 // non-zero only if a page fails to produce a user (or the setup fails).
 
 import { spawn, execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -51,9 +54,13 @@ const PROFILE = {
   cpuSlowdown: 4,
 };
 
+const COMPARE_PKG = process.env.COMPARE_PKG ? resolve(process.env.COMPARE_PKG) : null;
 const SDKS = [
   { name: "guestpass", page: "/guestpass.html", sdkFiles: ["/pkg/guestpass.js", "/pkg/guestpass_bg.wasm"] },
   { name: "realm-web", page: "/realm-web.html", sdkFiles: ["/realm-web.bundle.js"] },
+  ...(COMPARE_PKG
+    ? [{ name: "guestpass-b", page: "/compare/guestpass.html", sdkFiles: ["/compare/pkg/guestpass.js", "/compare/pkg/guestpass_bg.wasm"] }]
+    : []),
 ];
 
 function positiveInt(v, dflt) {
@@ -99,9 +106,8 @@ function bundleRealmWeb() {
  * A copy of the SDK package taken once, served for the whole run: pkg/ may be rebuilt while the
  * benchmark runs, and then one run would measure two SDKs.
  */
-async function snapshotPkg(dir) {
-  const snap = join(dir, "pkg");
-  const files = ["guestpass.js", "guestpass_bg.wasm"].map((f) => join(PKG_DIR, f));
+async function snapshotPkg(from, snap) {
+  const files = ["guestpass.js", "guestpass_bg.wasm"].map((f) => join(from, f));
   const stamp = () => files.map((f) => statSync(f).mtimeMs);
   for (let tries = 0; ; tries++) {
     const before = stamp();
@@ -111,9 +117,9 @@ async function snapshotPkg(dir) {
       continue;
     }
     rmSync(snap, { recursive: true, force: true });
-    cpSync(PKG_DIR, snap, { recursive: true });
+    cpSync(from, snap, { recursive: true });
     if (stamp().every((t, i) => t === before[i])) return { dir: snap, built: new Date(Math.max(...before)) };
-    if (tries >= 12) throw new Error(`${PKG_DIR} keeps changing; try again later or set PKG_DIR`);
+    if (tries >= 12) throw new Error(`${from} keeps changing; try again later or set PKG_DIR`);
   }
 }
 
@@ -137,13 +143,30 @@ function serverBinary() {
   throw new Error("no guestpass-server binary: run `cargo build -p guestpass-server` (or set SERVER_BIN)");
 }
 
-async function startServer(bin, dataDir, pkgDir) {
+/**
+ * The site the server serves: the bench's own pages, and with COMPARE_PKG the guestpass page
+ * again under /compare/, importing the second package from /compare/pkg/.
+ */
+async function siteWithCompare(dataDir) {
+  if (!COMPARE_PKG) return { site: SITE };
+  const site = join(dataDir, "site");
+  cpSync(SITE, site, { recursive: true });
+  mkdirSync(join(site, "compare"));
+  for (const f of ["guestpass.html", "guestpass-page.js"]) {
+    const text = readFileSync(join(SITE, f), "utf8").replaceAll("/pkg/", "/compare/pkg/").replaceAll("/guestpass-page.js", "/compare/guestpass-page.js");
+    writeFileSync(join(site, "compare", f), text);
+  }
+  const { dir, built } = await snapshotPkg(COMPARE_PKG, join(site, "compare", "pkg"));
+  return { site, compare: dir, compareBuilt: built };
+}
+
+async function startServer(bin, dataDir, pkgDir, site) {
   const args = [
     "--listen", "127.0.0.1:0",
     "--data", join(dataDir, "bench.db"),
     "--app-id", APP_ID,
     "--anonymous-signup-limit", "100000/1h",
-    "--www", SITE,
+    "--www", site,
     "--pkg", pkgDir,
   ];
   const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: "1" } });
@@ -289,9 +312,11 @@ const int = (x) => (Number.isFinite(x) ? Math.round(x).toLocaleString("en-US") :
 const cell = (st, fmt = int) => (st.n ? `${fmt(st.median)} (${fmt(st.min)}–${fmt(st.max)})` : "–");
 const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b !== 0 ? (a / b).toFixed(2) : "–");
 
+/**
+ * Medians and ratios: guestpass against realm-web, and with COMPARE_PKG guestpass-b against
+ * both (its ratio to guestpass is the comparison of the two builds).
+ */
 function table(results) {
-  const gp = results.guestpass;
-  const rw = results["realm-web"];
   const col = (rs, phase, key) => stats(rs.map((r) => r[phase]).filter((x) => x && x.ok).map((x) => x[key]));
   const rows = [
     ["first visit: time to user, ms", "first", "ms", true],
@@ -301,15 +326,19 @@ function table(results) {
     ["reload: /api/ requests", "reload", "api", false],
     ["reload: SDK bytes transferred", "reload", "sdkBytes", true],
   ];
+  const names = Object.keys(results).sort((a, b) => (a === "realm-web") - (b === "realm-web"));
+  const pairs = [["guestpass", "realm-web"]];
+  if (results["guestpass-b"]) pairs.push(["guestpass-b", "realm-web"], ["guestpass-b", "guestpass"]);
   const lines = [
-    "| median (min–max) | guestpass | realm-web | guestpass / realm-web |",
-    "|---|---:|---:|---:|",
+    `| median (min–max) | ${names.join(" | ")} | ${pairs.map(([a, b]) => `${a} / ${b}`).join(" | ")} |`,
+    `|---|${names.map(() => "---:|").join("")}${pairs.map(() => "---:|").join("")}`,
   ];
   for (const [label, phase, key, withRatio] of rows) {
-    const a = col(gp, phase, key);
-    const b = col(rw, phase, key);
-    const r = withRatio ? ratio(a.median, b.median) : `${int(a.median)} vs ${int(b.median)}`;
-    lines.push(`| ${label} | ${cell(a)} | ${cell(b)} | ${r} |`);
+    const st = Object.fromEntries(names.map((n) => [n, col(results[n], phase, key)]));
+    const rs = pairs.map(([a, b]) =>
+      withRatio ? ratio(st[a].median, st[b].median) : `${int(st[a].median)} vs ${int(st[b].median)}`,
+    );
+    lines.push(`| ${label} | ${names.map((n) => cell(st[n])).join(" | ")} | ${rs.join(" | ")} |`);
   }
   return lines.join("\n");
 }
@@ -365,17 +394,20 @@ async function main() {
   let server;
   let browser;
   const failures = [];
-  const results = { guestpass: [], "realm-web": [] };
+  const results = Object.fromEntries(SDKS.map((sdk) => [sdk.name, []]));
   try {
-    const { dir: pkgDir, built } = await snapshotPkg(dataDir);
-    const lastModified = ageSdkFiles([bundle.out, join(pkgDir, "guestpass.js"), join(pkgDir, "guestpass_bg.wasm")]);
-    server = await startServer(bin, dataDir, pkgDir);
+    const { dir: pkgDir, built } = await snapshotPkg(PKG_DIR, join(dataDir, "pkg"));
+    const { site, compare, compareBuilt } = await siteWithCompare(dataDir);
+    const pkgFiles = (dir) => [join(dir, "guestpass.js"), join(dir, "guestpass_bg.wasm")];
+    const lastModified = ageSdkFiles([join(site, "realm-web.bundle.js"), ...pkgFiles(pkgDir), ...(compare ? pkgFiles(compare) : [])]);
+    server = await startServer(bin, dataDir, pkgDir, site);
     browser = await launchChromium();
-    const pkgSizes = ["guestpass.js", "guestpass_bg.wasm"].map((f) => `${f} ${statSync(join(pkgDir, f)).size.toLocaleString("en-US")} B`);
+    const sizes = (dir) => ["guestpass.js", "guestpass_bg.wasm"].map((f) => `${f} ${statSync(join(dir, f)).size.toLocaleString("en-US")} B`).join(", ");
     console.log("time to user: guestpass vs realm-web 2.0.1, one headless Chromium, same server");
     console.log(`  profile: ${PROFILE.cpuSlowdown}x CPU slowdown, ${PROFILE.latencyMs} ms latency, ${PROFILE.bitsPerSecond / 1e6} Mbit/s down/up (CDP)`);
     console.log(`  browser: Chromium ${browser.version()}; server: ${bin.replace(ROOT + "/", "")} at ${server.url}`);
-    console.log(`  guestpass SDK: copy of ${PKG_DIR} (built ${built.toISOString()}) taken at start: ${pkgSizes.join(", ")}`);
+    console.log(`  guestpass SDK: copy of ${PKG_DIR} (built ${built.toISOString()}) taken at start: ${sizes(pkgDir)}`);
+    if (compare) console.log(`  guestpass-b SDK: copy of ${COMPARE_PKG} (built ${compareBuilt.toISOString()}): ${sizes(compare)}`);
     console.log(`  realm-web: esbuild bundle of ${bundle.realmInput}, ${bundle.size.toLocaleString("en-US")} B minified`);
     console.log(`  SDK files served with Last-Modified ${lastModified.toUTCString()} (a day old, both SDKs; no Cache-Control)`);
     console.log(`  ${RUNS} measured runs per SDK after ${WARMUP} warm-up round(s), alternating; each run a fresh context (first visit) then a reload`);
