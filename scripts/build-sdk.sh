@@ -28,6 +28,6 @@ if (!("sideEffects" in pkg)) pkg.sideEffects = false;
 fs.writeFileSync(file, JSON.stringify(pkg, null, 2) + "\n");
 '
 # Precompressed copies for servers that serve pkg/ as it is (scripts/precompress.mjs). For the
-# wasm that is 52 KB against the 62 KB of on-the-fly brotli (README, "How fast, how big"). Not
+# wasm that is 52 KB against the 62 KB of on-the-fly brotli (docs/size-and-speed.md). Not
 # in the npm package (its `files`); remade on every build, so they never describe an older build.
 node scripts/precompress.mjs pkg/guestpass.js pkg/guestpass_bg.wasm
