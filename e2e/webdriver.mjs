@@ -1,8 +1,10 @@
 // A few W3C WebDriver commands over HTTP (Node's fetch), enough to drive several windows of one
 // browser session: the multi-tab tests in WebKit (e2e/webkit-tabs.test.mjs) use it against
-// WebKitGTK's WebKitWebDriver. The commands are those of the WebDriver standard
+// WebKitGTK's WebKitWebDriver, the passkey tests in Firefox (e2e/firefox-passkey.test.mjs)
+// against geckodriver. The commands are those of the WebDriver standard
 // (https://www.w3.org/TR/webdriver2/): new session, navigate, new window, switch, execute async
-// script, delete session.
+// script, delete session; and WebAuthn's virtual authenticators (its "User Agent Automation"
+// extension commands, https://www.w3.org/TR/webauthn-3/#sctn-automation).
 import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 
@@ -132,6 +134,24 @@ export class Session {
     const result = await this.#send("POST", "/execute/async", { script, args });
     if (result && "error" in result) throw new Error(`in the page: ${result.error}`);
     return result?.ok;
+  }
+
+  /**
+   * Adds a virtual authenticator to the session (the session must have been started with the
+   * `webauthn:virtualAuthenticators` capability); resolves with its id.
+   */
+  addVirtualAuthenticator(options) {
+    return this.#send("POST", "/webauthn/authenticator", options);
+  }
+
+  /** The credentials a virtual authenticator holds. */
+  credentials(authenticatorId) {
+    return this.#send("GET", `/webauthn/authenticator/${authenticatorId}/credentials`);
+  }
+
+  /** Whether the virtual authenticator's user verification succeeds from now on. */
+  setUserVerified(authenticatorId, isUserVerified) {
+    return this.#send("POST", `/webauthn/authenticator/${authenticatorId}/uv`, { isUserVerified });
   }
 
   /** Ends the session (closes its windows). */

@@ -24,7 +24,8 @@
 #   5. the demo's whole story in headless Chromium with playwright-core (screenshots in
 #      artifacts/e2e/); several tabs in Chromium, and several windows of one WebKit session
 #      over WebDriver (e2e/webkit-tabs.test.mjs); passkeys with Chromium's virtual
-#      authenticator (e2e/passkey.test.mjs, e2e/story-passkey.test.mjs: artifacts/e2e-passkey/)
+#      authenticator (e2e/passkey.test.mjs, e2e/story-passkey.test.mjs: artifacts/e2e-passkey/),
+#      and in headless Firefox with WebDriver's (geckodriver: e2e/firefox-passkey.test.mjs)
 #   6. the release build of the server (`cargo build --release`, minutes on 2 cores, in
 #      target/test-release): a handler panic there answers 500 and the server goes on
 #   7. every cargo-fuzz target in server/fuzz for FUZZ_SECONDS (default 60) each, as many at
@@ -341,7 +342,7 @@ wait $NODE_PID; wait $PY_PID
 fi
 
 if wants e2e; then
-step "pages in headless Chromium (playwright-core): the demo's story, several tabs; several windows in WebKit (WebDriver)"
+step "pages in headless Chromium (playwright-core): the demo's story, several tabs; several windows in WebKit and passkeys in Firefox (WebDriver)"
 E2E_KEY="e2e-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 # As scripts/demo.sh runs the demo: the auth server (and its console), and the blog's own
 # backend serving the reader on another origin, verifying tokens through the JWKS.
