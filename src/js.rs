@@ -20,8 +20,8 @@ use std::rc::{Rc, Weak};
 use guestpass_protocol::bodies::{Confirmation, EmailOnly, PasswordReset, Registration};
 use guestpass_protocol::merge::MergeAnswer;
 use guestpass_protocol::page::{
-    AccountDetails, AppConfiguration, ChangeEvent, ChangeKind, ErrorFields, FetchOptions, Persistence, RiskReason,
-    StorageArea, UserIdentity,
+    AccountDetails, AppConfiguration, ChangeEvent, ChangeKind, ErrorFields, FetchOptions, LogInOptions, Persistence,
+    RiskReason, StorageArea, UserIdentity,
 };
 use guestpass_protocol::Secret;
 use js_sys::{Array, Function, Object, Promise, WeakRef};
@@ -348,16 +348,12 @@ impl App {
     pub fn log_in(&self, credentials: &Credentials, options: JsValue) -> Promise {
         let (app, provider) = (self.state.clone(), credentials.provider.clone());
         let merging = if options.is_undefined() || options.is_null() {
-            Ok(false)
+            Some(false)
         } else {
-            match js_sys::Reflect::get(&options, &JsValue::from_str("mergeAnonymous")) {
-                Ok(value) if value.is_undefined() => Ok(false),
-                Ok(value) => value.as_bool().ok_or(()),
-                Err(_) => Err(()),
-            }
+            codec::from_js::<LogInOptions>(options).map(|options| options.merge_anonymous)
         };
         promise(async move {
-            let merging = merging.map_err(|()| Error::client(INVALID_ARGUMENT, "mergeAnonymous must be a boolean"))?;
+            let merging = merging.ok_or_else(|| Error::client(INVALID_ARGUMENT, "mergeAnonymous must be a boolean"))?;
             let user = if merging { merge::log_in(&app, &provider).await?.0 } else { app.log_in(&provider).await? };
             Ok(handle(&app, &user))
         })

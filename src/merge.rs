@@ -13,7 +13,6 @@ use std::rc::Rc;
 
 use guestpass_protocol::answers::SessionAnswer;
 use guestpass_protocol::merge::{MergeAnswer, MERGE_QUERY};
-use wasm_bindgen::JsValue;
 
 use crate::app::AppState;
 use crate::codec::{self, JsData};
@@ -41,15 +40,13 @@ pub(crate) async fn log_in(app: &AppState, provider: &Provider) -> Result<(Rc<Us
     let url = [&app.login_url(provider), "?", MERGE_QUERY].concat();
     let outgoing = Outgoing::Protocol { method: Verb::Post, url: &url, link: false, body: Some(&body) };
     let answer = session::authenticated(app, &guest, &outgoing).await?.ok_or_else(|| Error::invalid_response(200))?;
-    let merge: MergeAnswer = js_sys::Reflect::get(&answer, &JsValue::from_str("merge"))
-        .ok()
-        .and_then(codec::from_js)
-        .filter(|merge: &MergeAnswer| merge.from == guest.id)
+    let mut login: SessionAnswer<JsData> = codec::from_js(answer).ok_or_else(|| Error::invalid_response(200))?;
+    // The proof must name the guest it was asked for, and the account logged in to.
+    let merge = login
+        .merge
+        .take()
+        .filter(|merge| merge.from == guest.id && login.user_id.as_deref() == Some(merge.into.as_str()))
         .ok_or_else(|| Error::invalid_response(200))?;
-    let login: SessionAnswer<JsData> = codec::from_js(answer).ok_or_else(|| Error::invalid_response(200))?;
-    if login.user_id.as_deref() != Some(merge.into.as_str()) {
-        return Err(Error::invalid_response(200));
-    }
     // The merge first: a page closed between the two writes finds the proof again, and the
     // anonymous user it names is still stored.
     app.storage.set_merge(&merge);

@@ -191,3 +191,21 @@ async fn with_no_anonymous_current_user_merge_anonymous_is_a_plain_login() {
     assert!(get(&user, "merge").is_null());
     assert!(get(&app, "pendingMerge").is_null());
 }
+
+#[wasm_bindgen_test]
+async fn a_merge_anonymous_that_is_not_a_boolean_is_refused_before_any_request() {
+    fresh_page();
+    let email = existing_account().await;
+    let app = new_app(server());
+    let guest = log_in(&app, anonymous(None)).await;
+    forget_requests();
+
+    for value in [JsValue::from_str("yes"), JsValue::from(1), JsValue::NULL] {
+        let error = call(&app, "logIn", &[email_password(&email, PASSWORD), merging(value)]).await.unwrap_err();
+        assert_error(&error, "InvalidArgument", 0);
+    }
+
+    assert_eq!(requests(), Vec::<String>::new(), "nothing was sent");
+    assert_eq!(get_string(&get(&app, "currentUser"), "id"), get_string(&guest, "id"));
+    assert!(get(&app, "pendingMerge").is_null());
+}

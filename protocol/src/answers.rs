@@ -71,6 +71,21 @@ pub struct SessionAnswer<Data> {
     /// Logins and links, from guestpass.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<Profile<Data>>,
+    /// Merge logins only (`?merge=true`, [`crate::merge::MergeLoginAnswer`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merge: Option<MergeAnswer>,
+}
+
+/// What a merge login adds to a login: whose data may move where, and the signed proof
+/// (docs/merge.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MergeAnswer {
+    /// The anonymous user whose data moves.
+    pub from: String,
+    /// The account it moves into (the logged-in user).
+    pub into: String,
+    /// A short-lived JWT (`typ: merge`) naming both, redeemable once.
+    pub proof: Secret,
 }
 
 /// A user's profile: `GET C/auth/profile`, and the `profile` of login answers.

@@ -9,6 +9,8 @@ use alloc::string::String;
 
 use serde::{Deserialize, Serialize};
 
+// In `answers`, beside the session answer that carries it to a client.
+pub use crate::answers::MergeAnswer;
 use crate::{answers::LoginAnswer, Secret};
 
 /// The `typ` claim of a merge proof (its JOSE header says [`PROOF_HEADER_TYP`]).
@@ -17,17 +19,6 @@ pub const PROOF_TYP: &str = "merge";
 pub const PROOF_HEADER_TYP: &str = "merge+jwt";
 /// The query that asks a login for a merge proof.
 pub const MERGE_QUERY: &str = "merge=true";
-
-/// What a merge login adds to a login: whose data may move where, and the signed proof.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MergeAnswer {
-    /// The anonymous user whose data moves.
-    pub from: String,
-    /// The account it moves into (the logged-in user).
-    pub into: String,
-    /// A short-lived JWT (`typ: merge`) naming both, redeemable once.
-    pub proof: Secret,
-}
 
 /// `POST A/auth/providers/<type>/login?merge=true`: the login answer, and `merge`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,6 +50,30 @@ pub struct RedeemAnswer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_client_reads_a_merge_login_with_the_session_answer_and_a_plain_login_has_no_merge() {
+        use crate::answers::SessionAnswer;
+        let wire = r#"{"access_token":"a.b.c","refresh_token":"r","user_id":"650000000000000000000002",
+            "merge":{"from":"650000000000000000000001","into":"650000000000000000000002","proof":"p.q.r"}}"#;
+        let answer: SessionAnswer<serde_json::Value> = serde_json::from_str(wire).unwrap();
+        let merge = answer.merge.unwrap();
+        assert_eq!(
+            (merge.from.as_str(), merge.into.as_str()),
+            ("650000000000000000000001", "650000000000000000000002")
+        );
+        assert_eq!(merge.proof.expose(), "p.q.r");
+        let plain: SessionAnswer<serde_json::Value> =
+            serde_json::from_str(r#"{"access_token":"a.b.c","refresh_token":"r","user_id":"u"}"#).unwrap();
+        assert!(plain.merge.is_none());
+        for text in [
+            r#"{"access_token":"a","merge":{"from":"f","into":"i"}}"#,
+            r#"{"access_token":"a","merge":"p.q.r"}"#,
+            r#"{"access_token":"a","merge":{"from":1,"into":"i","proof":"p"}}"#,
+        ] {
+            assert!(serde_json::from_str::<SessionAnswer<serde_json::Value>>(text).is_err(), "{text}");
+        }
+    }
 
     #[test]
     fn a_merge_login_answer_is_a_login_answer_with_merge_beside_it() {

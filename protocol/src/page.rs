@@ -173,6 +173,16 @@ pub struct AccountDetails {
     pub token_id: Option<String>,
 }
 
+/// The options of `app.logIn(credentials, options)`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LogInOptions {
+    /// With an anonymous current user: log in to the account and bring the guest's data along
+    /// (docs/merge.md).
+    #[serde(default)]
+    pub merge_anonymous: bool,
+}
+
 /// Per-call options of `user.fetch(input, init)` that are the SDK's, not `fetch`'s: read from
 /// the same `init` object.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -274,6 +284,16 @@ mod tests {
         assert_eq!(details.email, None);
         assert!(serde_json::from_value::<AccountDetails>(json!({ "email": 5 })).is_err());
         assert!(serde_json::from_value::<AccountDetails>(json!("a@example.com")).is_err());
+    }
+
+    #[test]
+    fn log_in_options_merge_only_when_asked_and_refuse_a_non_boolean() {
+        let none: LogInOptions = serde_json::from_value(json!({})).unwrap();
+        assert!(!none.merge_anonymous);
+        let merging: LogInOptions = serde_json::from_value(json!({ "mergeAnonymous": true })).unwrap();
+        assert!(merging.merge_anonymous);
+        assert!(serde_json::from_value::<LogInOptions>(json!({ "mergeAnonymous": "yes" })).is_err());
+        assert!(serde_json::from_value::<LogInOptions>(json!({ "mergeAnonymous": null })).is_err());
     }
 
     #[test]
