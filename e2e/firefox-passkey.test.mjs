@@ -7,24 +7,21 @@
 //
 // Needs the demo as scripts/test.sh's e2e stage runs it, as e2e/passkey.test.mjs does:
 // GUESTPASS_E2E_PASSKEY_READER_URL=http://localhost:<reader port>. GECKODRIVER names the driver
-// (default: geckodriver in ~/.cargo/bin, where scripts/setup.sh --test installs it, else on
-// PATH), FIREFOX the browser (default /usr/bin/firefox-esr).
+// (default: geckodriver on PATH; scripts/env.sh puts ~/.cargo/bin, where scripts/setup.sh --test
+// installs it, first), FIREFOX the browser (default /usr/bin/firefox-esr).
 //
 // The SDK is loaded into the reader's plain 404 page (it runs no script of its own), so the only
 // App on the page is the test's.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
-import { homedir } from "node:os";
-import { join } from "node:path";
+import { inPageCall } from "./pages.mjs";
 import { Session, startDriver } from "./webdriver.mjs";
 
 const READER = (process.env.GUESTPASS_E2E_PASSKEY_READER_URL || "").replace(/\/+$/, "");
 if (!READER) {
   throw new Error("GUESTPASS_E2E_PASSKEY_READER_URL is not set: see the top of this file");
 }
-const GECKODRIVER =
-  process.env.GECKODRIVER || (existsSync(join(homedir(), ".cargo/bin/geckodriver")) ? join(homedir(), ".cargo/bin/geckodriver") : "geckodriver");
+const GECKODRIVER = process.env.GECKODRIVER || "geckodriver";
 const FIREFOX = process.env.FIREFOX || "/usr/bin/firefox-esr";
 
 /** A platform authenticator holding discoverable credentials and verifying its user, as a phone's. */
@@ -85,16 +82,7 @@ async function openApp(session) {
 
 /** Runs an SDK call in the page: `{ ok, value }`, or the error's name, code and status. */
 function call(session, fn) {
-  return session.run(
-    async (source) => {
-      try {
-        return { ok: true, value: await (0, eval)(`(${source})`)() };
-      } catch (error) {
-        return { ok: false, name: error?.name, code: error?.code, status: error?.status, message: String(error?.message) };
-      }
-    },
-    fn.toString(),
-  );
+  return session.run(inPageCall, [fn.toString()]);
 }
 
 /** What the App holds for its current user, and what storage holds for the app. */

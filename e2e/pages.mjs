@@ -63,3 +63,18 @@ export async function addAuthenticator(cdp) {
   });
   return authenticatorId;
 }
+
+/**
+ * Runs in the page: evaluates `source` (a function's text) and calls it with `arg`; resolves
+ * with `{ ok: true, value }`, or with the error's name, code, status and message, so a test can
+ * assert on an SDK error. Passed whole to the page by both drivers (playwright's
+ * `page.evaluate(inPageCall, [source, arg])`, e2e/webdriver.mjs's `session.run`), so it uses
+ * nothing from this module.
+ */
+export async function inPageCall([source, arg]) {
+  try {
+    return { ok: true, value: await (0, eval)(`(${source})`)(arg) };
+  } catch (error) {
+    return { ok: false, name: error?.name, code: error?.code, status: error?.status, message: String(error?.message) };
+  }
+}

@@ -11,7 +11,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { launchChromium } from "./chromium.mjs";
-import { addAuthenticator, TIMEOUT } from "./pages.mjs";
+import { addAuthenticator, inPageCall, TIMEOUT } from "./pages.mjs";
 
 const READER = (process.env.GUESTPASS_E2E_PASSKEY_READER_URL || "").replace(/\/+$/, "");
 if (!READER) {
@@ -68,16 +68,7 @@ async function openApp(page) {
 
 /** Runs `body` (a function of the page) and gives back its value, or the error's code and status. */
 function run(page, body, arg) {
-  return page.evaluate(
-    async ([source, arg]) => {
-      try {
-        return { ok: true, value: await (0, eval)(`(${source})`)(arg) };
-      } catch (error) {
-        return { ok: false, name: error?.name, code: error?.code, status: error?.status, message: String(error?.message) };
-      }
-    },
-    [body.toString(), arg],
-  );
+  return page.evaluate(inPageCall, [body.toString(), arg]);
 }
 
 async function ok(page, body, arg) {
