@@ -55,6 +55,8 @@ const PROFILE = {
 };
 
 const COMPARE_PKG = process.env.COMPARE_PKG ? resolve(process.env.COMPARE_PKG) : null;
+/** The files of an SDK package that a page loads. */
+const PKG_FILES = ["guestpass.js", "guestpass_bg.wasm"];
 const SDKS = [
   { name: "guestpass", page: "/guestpass.html", sdkFiles: ["/pkg/guestpass.js", "/pkg/guestpass_bg.wasm"] },
   { name: "realm-web", page: "/realm-web.html", sdkFiles: ["/realm-web.bundle.js"] },
@@ -107,7 +109,7 @@ function bundleRealmWeb() {
  * benchmark runs, and then one run would measure two SDKs.
  */
 async function snapshotPkg(from, snap) {
-  const files = ["guestpass.js", "guestpass_bg.wasm"].map((f) => join(from, f));
+  const files = PKG_FILES.map((f) => join(from, f));
   const stamp = () => files.map((f) => statSync(f).mtimeMs);
   for (let tries = 0; ; tries++) {
     const before = stamp();
@@ -119,7 +121,7 @@ async function snapshotPkg(from, snap) {
     rmSync(snap, { recursive: true, force: true });
     cpSync(from, snap, { recursive: true });
     if (stamp().every((t, i) => t === before[i])) return { dir: snap, built: new Date(Math.max(...before)) };
-    if (tries >= 12) throw new Error(`${from} keeps changing; try again later or set PKG_DIR`);
+    if (tries >= 12) throw new Error(`${from} keeps changing; try again later or point to another copy`);
   }
 }
 
@@ -398,11 +400,11 @@ async function main() {
   try {
     const { dir: pkgDir, built } = await snapshotPkg(PKG_DIR, join(dataDir, "pkg"));
     const { site, compare, compareBuilt } = await siteWithCompare(dataDir);
-    const pkgFiles = (dir) => [join(dir, "guestpass.js"), join(dir, "guestpass_bg.wasm")];
-    const lastModified = ageSdkFiles([join(site, "realm-web.bundle.js"), ...pkgFiles(pkgDir), ...(compare ? pkgFiles(compare) : [])]);
+    const pkgDirs = compare ? [pkgDir, compare] : [pkgDir];
+    const lastModified = ageSdkFiles([join(site, "realm-web.bundle.js"), ...pkgDirs.flatMap((dir) => PKG_FILES.map((f) => join(dir, f)))]);
     server = await startServer(bin, dataDir, pkgDir, site);
     browser = await launchChromium();
-    const sizes = (dir) => ["guestpass.js", "guestpass_bg.wasm"].map((f) => `${f} ${statSync(join(dir, f)).size.toLocaleString("en-US")} B`).join(", ");
+    const sizes = (dir) => PKG_FILES.map((f) => `${f} ${statSync(join(dir, f)).size.toLocaleString("en-US")} B`).join(", ");
     console.log("time to user: guestpass vs realm-web 2.0.1, one headless Chromium, same server");
     console.log(`  profile: ${PROFILE.cpuSlowdown}x CPU slowdown, ${PROFILE.latencyMs} ms latency, ${PROFILE.bitsPerSecond / 1e6} Mbit/s down/up (CDP)`);
     console.log(`  browser: Chromium ${browser.version()}; server: ${bin.replace(ROOT + "/", "")} at ${server.url}`);
